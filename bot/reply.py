@@ -7,7 +7,9 @@ platform's limits; nothing here knows about Markdown, embeds or Block Kit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,33 @@ class Reply:
     sections: tuple[Section, ...] = ()
     footnote: str = ""
     is_error: bool = False
+
+
+def reply_to_dict(reply: Reply) -> dict[str, object]:
+    """A JSON-ready form, so the outbox can store a reply and send it after a restart."""
+    return asdict(reply)
+
+
+def reply_from_dict(data: Mapping[str, Any]) -> Reply:
+    sections = tuple(
+        Section(
+            heading=s.get("heading", ""),
+            text=s.get("text", ""),
+            items=tuple(
+                Item(
+                    text=i["text"],
+                    detail=i.get("detail", ""),
+                    links=tuple(Link(label=ln["label"], url=ln.get("url")) for ln in i["links"]),
+                    quoted=bool(i.get("quoted", False)),
+                )
+                for i in s.get("items", ())
+            ),
+        )
+        for s in data.get("sections", ())
+    )
+    return Reply(
+        title=data["title"],
+        sections=sections,
+        footnote=data.get("footnote", ""),
+        is_error=bool(data.get("is_error", False)),
+    )
