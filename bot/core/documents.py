@@ -24,6 +24,7 @@ class CutReason(StrEnum):
 
 class ParagraphKind(StrEnum):
     TITLE = "title"
+    HEADING = "heading"  # a section heading inside the article
     BYLINE = "byline"
     BODY = "body"
 

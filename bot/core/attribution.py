@@ -1,0 +1,470 @@
+"""Who said each quote.
+
+The document is read in order. Attribution verbs ("said", "told", "pointed out",
+"according to") outside the quotes are found first, and their subjects resolved, so that
+"he" can point back to the last person who spoke. Then each quote takes its speaker from,
+in order: an attribution right after it in the same sentence (“…,” Peskov said), one
+before it in the same sentence (Peskov said: “…”), or the speaker it continues (a bare
+quote paragraph, a second quote after "he said.").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.layout import Span
+from bot.core.quote_marks import MarkedQuote
+from bot.core.quotes import Attribution
+from bot.core.references import ROLE_WORDS, People, Reference, RefKind
+from bot.core.speakers import fold
+
+# Lowercase on purpose: "the United States" must not read as the verb "states".
+_VERBS = (
+    "went on to say|pointed out|points out|[Aa]ccording to|[Ii]n (?:his|her|their) "
+    "(?:view|words)|told us|put it|"
+    "said|says|saying|told|tells|telling|stated|states|stating|added|adds|adding|"
+    "asserted|asserts|noted|notes|noting|explained|explains|insisted|insists|argued|argues|"
+    "claimed|claims|declared|declares|warned|warns|warning|cautioned|cautions|"
+    "emphasized|emphasised|emphasizes|emphasises|stressed|stresses|remarked|commented|"
+    "commenting|continued|replied|answered|responded|recalled|recalls|admitted|admits|"
+    "acknowledged|confirmed|denied|announced|wrote|writes|tweeted|suggested|predicted|"
+    "complained|concluded|observed|praised|lauded|criticized|criticised|charged|accused|"
+    "described|describing|called|calling|characterized|characterised|pledged|promised|"
+    "vowed|regretted|urged|asked|cited|quipped|joked|spoke|speaking|echoed|lamented|hailed"
+)
+_CUE = re.compile(rf"(?<![\w’'-])(?:{_VERBS})(?![\w’'-])")
+# Verbs that can come before their subject: “…,” said Mr. Peskov.
+_INVERTIBLE = {
+    "said",
+    "says",
+    "added",
+    "asked",
+    "continued",
+    "wrote",
+    "explained",
+    "noted",
+    "recalled",
+    "stated",
+    "insisted",
+    "warned",
+    "argued",
+    "declared",
+    "replied",
+    "answered",
+}
+_FOOTNOTE = re.compile(r"\[\d+\]")
+_PARENTHETICAL = re.compile(r"\([^()]*\)")
+_TRAILING_FILLER = re.compile(
+    r"(?:\s+(?:also|however|later|then|further|separately|repeatedly|formally|previously|"
+    r"once|again|recently|publicly|reportedly|allegedly|has|have|had|would|will|has been|"
+    r"had been|then|subsequently|simply|only|flatly|bluntly|firmly|quickly))+\s*$",
+    re.IGNORECASE,
+)
+# Segments that cannot hold the subject: "in remarks reported by Reuters", "speaking in …".
+_NOT_SUBJECT = re.compile(
+    r"^\s*(?:in|on|at|after|before|during|with|without|for|from|by|as|while|who|which|"
+    r"whose|where|although|though|despite|since|apart|given|amid|over|under|\w+ing)\b",
+    re.IGNORECASE,
+)
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "gen",
+    "lt",
+    "col",
+    "sen",
+    "rep",
+    "gov",
+    "st",
+    "jr",
+    "sr",
+    "inc",
+    "corp",
+    "co",
+    "no",
+    "vs",
+    "etc",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.u",
+    "d.c",
+    "sgt",
+}
+# Quoted words are masked with NUL, so a sentence may also start with a masked quote.
+_BOUNDARY = re.compile(r"[.!?…][\"”’»)\]]*(?:\s+(?=[\"“‘«(\[]?[A-Z0-9\x00])|(?=[“«]))")
+
+
+@dataclass(frozen=True)
+class Speaking:
+    """A resolved speaker: a canonical name, whether it is a person, and how we know."""
+
+    name: str
+    is_person: bool
+    how: Attribution
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: int
+    end: int
+    verb: str
+    paragraph: int
+    sentence: Span
+    subject: Speaking | None
+
+
+@dataclass(frozen=True)
+class Attributed:
+    quote: MarkedQuote
+    speaker: Speaking | None
+    cue: str | None
+    direct: bool  # found in the quote's own sentence, not inherited
+    partial: bool
+
+
+@dataclass(frozen=True)
+class _Mention:
+    at: int
+    name: str
+    paragraph: int
+
+
+class _Reader:
+    """One pass over one document; holds the running "who spoke last" state."""
+
+    def __init__(
+        self, text: str, paragraphs: Sequence[Span], quotes: Sequence[MarkedQuote], people: People
+    ):
+        self.text = text
+        self.paragraphs = paragraphs
+        self.quotes = quotes
+        self.people = people
+        self.masked = _mask(text, quotes)
+        self.sentences = [_sentences(self.masked, text, p, quotes) for p in paragraphs]
+        self.mentions = self._find_mentions()
+        self.events: list[tuple[int, int, Speaking]] = []  # (offset, paragraph, speaker)
+        self.cues: list[Cue] = []
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self) -> list[Attributed]:
+        for index, sentences in enumerate(self.sentences):
+            for sentence in sentences:
+                for match in _CUE.finditer(self.masked, sentence.start, sentence.end):
+                    cue = self._cue(match, index, sentence)
+                    self.cues.append(cue)
+                    if cue.subject is not None:
+                        self.events.append((cue.start, index, cue.subject))
+        results: list[Attributed] = []
+        for quote in self.quotes:
+            results.append(self._attribute(quote, results))
+        return results
+
+    def _cue(self, match: re.Match[str], paragraph: int, sentence: Span) -> Cue:
+        verb = " ".join(match.group().lower().split())
+        cue = Cue(match.start(), match.end(), verb, paragraph, sentence, None)
+        return Cue(cue.start, cue.end, verb, paragraph, sentence, self._subject(cue))
+
+    def _subject(self, cue: Cue) -> Speaking | None:
+        if cue.verb == "according to":
+            return self._first_reference(
+                self._phrase_after(cue), cue.end, cue, Attribution.ACCORDING_TO
+            )
+        if cue.verb.startswith("in "):  # "in his view"
+            return self._resolve_pronoun(cue.start, cue)
+        left = self._left_bound(cue)
+        before = self.masked[left : cue.start]
+        if cue.verb in _INVERTIBLE and not before.strip(' ,\x00"”’»—–-'):
+            return self._inverted_subject(cue)
+        if cue.verb.endswith("ing"):
+            earlier = [c for c in self.cues if c.sentence == cue.sentence and c.subject]
+            if earlier:
+                return earlier[-1].subject
+            return self._main_clause_subject(cue)
+        return self._subject_before(before, left, cue)
+
+    def _left_bound(self, cue: Cue) -> int:
+        """Subjects never reach back across a quote in the same sentence."""
+        left = cue.sentence.start
+        for quote in self.quotes:
+            if cue.sentence.start <= quote.outer_end <= cue.start:
+                left = max(left, quote.outer_end)
+        return left
+
+    def _subject_before(self, before: str, offset: int, cue: Cue) -> Speaking | None:
+        cleaned = _PARENTHETICAL.sub(_blank, _FOOTNOTE.sub(_blank, before))
+        cleaned = _TRAILING_FILLER.sub(_blank, cleaned)
+        segments = _segments(cleaned)
+        for start, end in reversed(segments):
+            segment = cleaned[start:end]
+            if not segment.strip() or segment.strip().startswith("\x00"):
+                continue
+            if _NOT_SUBJECT.match(segment) and (start, end) != segments[0]:
+                continue
+            refs = self.people.find(segment)
+            if refs:
+                return self._resolve(
+                    refs[-1], offset + start + refs[-1].start, cue, Attribution.BEFORE
+                )
+            return None  # the subject is there but names no one we can know
+        return None
+
+    def _inverted_subject(self, cue: Cue) -> Speaking | None:
+        phrase = self._phrase_after(cue)
+        refs = self.people.find(phrase)
+        # Only titles and role words may come between the verb and the name.
+        if not refs or any(
+            fold(w.rstrip(".")) not in ROLE_WORDS for w in phrase[: refs[0].start].split()
+        ):
+            return None
+        found = self._resolve(refs[0], cue.end, cue, Attribution.AFTER)
+        appositive = re.match(
+            r"\s*,\s*(?:a|an|the)\s+([^,.;]{3,60})", self.masked[cue.end + len(phrase) :]
+        )
+        if found is not None and appositive and found.role is None:
+            role = appositive.group(1).strip()
+            if self.people.role_holder(role) is not None or "spokes" in role:
+                found = Speaking(found.name, found.is_person, found.how, role.removeprefix("the "))
+        return found
+
+    def _phrase_after(self, cue: Cue) -> str:
+        tail = self.masked[cue.end : cue.sentence.end]
+        stop = re.search(
+            r"[,;:\x00“”\"]|(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)(?<!\b[A-Z])\."
+            r"|\s(?:after|on|in|at|during|upon|when|to|about)\s",
+            tail,
+        )
+        return tail[: stop.start()] if stop else tail
+
+    def _first_reference(
+        self, phrase: str, offset: int, cue: Cue, how: Attribution
+    ) -> Speaking | None:
+        refs = sorted(self.people.find(phrase), key=lambda r: r.start)
+        if not refs:
+            return None
+        return self._resolve(refs[0], offset + refs[0].start, cue, how)
+
+    def _main_clause_subject(self, cue: Cue) -> Speaking | None:
+        text = self.masked[cue.sentence.start : cue.start]
+        for start, end in _segments(text):
+            segment = text[start:end]
+            if _NOT_SUBJECT.match(segment):
+                continue
+            refs = sorted(self.people.find(segment), key=lambda r: r.start)
+            if refs:
+                at = cue.sentence.start + start + refs[0].start
+                return self._resolve(refs[0], at, cue, Attribution.BEFORE)
+        return None
+
+    # -- resolution --------------------------------------------------------------------
+
+    def _resolve(self, ref: Reference, at: int, cue: Cue, how: Attribution) -> Speaking | None:
+        if ref.kind is RefKind.PRONOUN:
+            return self._resolve_pronoun(at, cue)
+        assert ref.name is not None
+        if ref.kind is RefKind.ORGANISATION:
+            return Speaking(ref.name, False, how)
+        return Speaking(
+            ref.name, True, Attribution.ROLE if ref.kind is RefKind.ROLE else how, ref.role
+        )
+
+    def _resolve_pronoun(self, at: int, cue: Cue) -> Speaking | None:
+        """ "he" is a person named earlier in the same sentence, else the last person who
+        spoke in the last few paragraphs, else the last person mentioned."""
+        in_sentence = [m for m in self.mentions if cue.sentence.start <= m.at < at]
+        if in_sentence:
+            return Speaking(in_sentence[-1].name, True, Attribution.PRONOUN)
+        spoke = [
+            s
+            for pos, par, s in self.events
+            if pos < at and par >= cue.paragraph - 2 and s.is_person
+        ]
+        if spoke:
+            return Speaking(spoke[-1].name, True, Attribution.PRONOUN)
+        mentioned = [m for m in self.mentions if m.at < at and m.paragraph >= cue.paragraph - 1]
+        if mentioned:
+            return Speaking(mentioned[-1].name, True, Attribution.PRONOUN)
+        return None
+
+    def _find_mentions(self) -> list[_Mention]:
+        mentions: list[_Mention] = []
+        for index, paragraph in enumerate(self.paragraphs):
+            chunk = self.masked[paragraph.start : paragraph.end]
+            for ref in self.people.find(chunk):
+                if (
+                    ref.name
+                    and ref.kind is not RefKind.ORGANISATION
+                    and self.people.is_known(ref.name)
+                ):
+                    mentions.append(_Mention(paragraph.start + ref.start, ref.name, index))
+        return mentions
+
+    # -- quotes ------------------------------------------------------------------------
+
+    def _attribute(self, quote: MarkedQuote, done: list[Attributed]) -> Attributed:
+        first, last = quote.first_paragraph, quote.last_paragraph
+        open_sentence = _containing(self.sentences[first], quote.outer_start)
+        close_sentence = _containing(self.sentences[last], max(quote.outer_end - 1, quote.start))
+        partial = self._is_partial(quote, open_sentence)
+        after = [
+            c
+            for c in self.cues
+            if c.sentence == close_sentence
+            and c.start >= quote.outer_end
+            and not self._quote_between(quote.outer_end, c.start)
+            and len(self.masked[quote.outer_end : c.start].split()) <= 8
+        ]
+        if after and after[0].subject is not None:
+            speaker = _placed(after[0].subject, Attribution.AFTER)
+            return Attributed(quote, speaker, after[0].verb, True, partial)
+        before = [
+            c
+            for c in self.cues
+            if c.sentence == open_sentence and c.end <= quote.outer_start and c.subject
+        ]
+        if before:
+            cue = before[-1]
+            return Attributed(
+                quote, _placed(cue.subject, Attribution.BEFORE), cue.verb, True, partial
+            )
+        inherited = self._continued(quote, done)
+        return Attributed(quote, inherited, None, False, partial)
+
+    def _continued(self, quote: MarkedQuote, done: list[Attributed]) -> Speaking | None:
+        index = quote.first_paragraph
+        same_paragraph = [a for a in done if a.quote.last_paragraph == index and a.speaker]
+        if same_paragraph:
+            return _continuing(same_paragraph[-1].speaker)
+        paragraph = self.paragraphs[index]
+        cues_here = [
+            c
+            for c in self.cues
+            if c.paragraph == index and c.end <= quote.outer_start and c.subject
+        ]
+        if cues_here:
+            return _continuing(cues_here[-1].subject)
+        previous = [a for a in done if a.quote.last_paragraph == index - 1 and a.speaker]
+        if previous:
+            return _continuing(previous[-1].speaker)
+        if quote.outer_start == paragraph.start and index > 0:
+            cues_before = [c for c in self.cues if c.paragraph == index - 1 and c.subject]
+            if cues_before:
+                return _continuing(cues_before[-1].subject)
+        return None
+
+    def _quote_between(self, start: int, end: int) -> bool:
+        return any(start <= q.outer_start < end for q in self.quotes)
+
+    def _is_partial(self, quote: MarkedQuote, sentence: Span) -> bool:
+        words = self.text[quote.start : quote.end]
+        first_letter = next((c for c in words if c.isalpha()), "")
+        if first_letter.islower():
+            return True
+        lead_in = self.masked[sentence.start : quote.outer_start].rstrip()
+        if not lead_in.strip('\x00"“”‘’ '):
+            return False
+        if lead_in.endswith((":", ",", "—", "–", "-")):
+            return False
+        # "Peskov said “…”" opens a full quote; "called it a “New Cold War”" does not.
+        cues = list(_CUE.finditer(lead_in))
+        return not (cues and cues[-1].end() >= len(lead_in) - 1)
+
+
+def attribute_quotes(
+    text: str, paragraphs: Sequence[Span], quotes: Sequence[MarkedQuote], people: People
+) -> list[Attributed]:
+    return _Reader(text, paragraphs, quotes, people).read()
+
+
+def _placed(speaker: Speaking | None, where: Attribution) -> Speaking | None:
+    """Name the attribution by where it stands, unless a pronoun or role says more."""
+    if speaker is None or speaker.how not in (Attribution.AFTER, Attribution.BEFORE):
+        return speaker
+    return Speaking(speaker.name, speaker.is_person, where, speaker.role)
+
+
+def _continuing(speaker: Speaking | None) -> Speaking | None:
+    if speaker is None:
+        return None
+    return Speaking(speaker.name, speaker.is_person, Attribution.CONTINUATION)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _segments(text: str) -> list[tuple[int, int]]:
+    """Comma- and dash-separated stretches of a clause, as (start, end) offsets."""
+    spans, start = [], 0
+    for match in re.finditer(r"[,;:—–]", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [s for s in spans if text[s[0] : s[1]].strip()]
+
+
+def _mask(text: str, quotes: Sequence[MarkedQuote]) -> str:
+    chars = list(text)
+    for quote in quotes:
+        for segment in quote.segments:
+            chars[segment.start : segment.end] = "\x00" * (segment.end - segment.start)
+    return "".join(chars)
+
+
+def _sentences(
+    masked: str, text: str, paragraph: Span, quotes: Sequence[MarkedQuote]
+) -> list[Span]:
+    cuts = set()
+    for match in _BOUNDARY.finditer(masked, paragraph.start, paragraph.end):
+        word = re.search(
+            r"([\w.]+)[.!?…]?$",
+            masked[max(paragraph.start, match.start() - 12) : match.start() + 1],
+        )
+        token = word.group(1).lower().rstrip(".") if word else ""
+        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            continue
+        cuts.add(match.end())
+    for quote in quotes:
+        close = quote.close_mark
+        if close is None or not paragraph.start <= close < paragraph.end:
+            continue
+        follows = masked[close + 1 : paragraph.end]
+        next_sentence = re.split(r"(?<![A-Z][a-z])(?<![A-Z])[.!?]", follows)[0]
+        ends_sentence = text[close - 1] in ".!?" and re.match(r"\s*[\"“‘«]?[A-Z]", follows)
+        if ends_sentence and not _is_short_attribution(next_sentence):
+            cuts.add(close + 1)
+    bounds = [paragraph.start, *sorted(c for c in cuts if paragraph.start < c < paragraph.end)]
+    return [Span(a, b) for a, b in zip(bounds, [*bounds[1:], paragraph.end], strict=True)]
+
+
+def _is_short_attribution(sentence: str) -> bool:
+    """“…” Peskov said on Thursday. — a short sentence that only says who spoke."""
+    words = sentence.split()
+    cue = _CUE.search(sentence)
+    return len(words) <= 8 and cue is not None and len(sentence[: cue.start()].split()) <= 4
+
+
+def _containing(sentences: list[Span], offset: int) -> Span:
+    for sentence in sentences:
+        if sentence.start <= offset < sentence.end:
+            return sentence
+    return sentences[-1]

@@ -1,0 +1,101 @@
+"""Canonical speakers: names, aliases and roles.
+
+The book is built from `config/speakers.yaml` by the config layer; the core only sees the
+parsed entries. Documents can name people the book does not know: they become speakers
+of their own, never dropped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from rapidfuzz import fuzz, process, utils
+
+
+class SpeakerKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    aliases: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # "Kremlin spokesman": a role phrase that names this speaker
+    kind: SpeakerKind = SpeakerKind.PERSON
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1]
+
+
+def fold(text: str) -> str:
+    """Compare names blind to case, accents and typographic apostrophes."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+@dataclass(frozen=True)
+class SpeakerBook:
+    speakers: tuple[Speaker, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Speaker]:
+        index: dict[str, Speaker] = {}
+        for speaker in self.speakers:
+            for name in speaker.names:
+                index.setdefault(fold(name), speaker)
+        return index
+
+    @cached_property
+    def _by_role(self) -> dict[str, Speaker]:
+        return {fold(role): s for s in self.speakers for role in s.roles}
+
+    def get(self, name: str) -> Speaker | None:
+        """The speaker this exact name or alias belongs to."""
+        return self._by_name.get(fold(name))
+
+    def by_role(self, phrase: str) -> Speaker | None:
+        """The speaker a role phrase such as "the Kremlin's chief spokesman" points to."""
+        folded = fold(phrase)
+        for prefix in ("the ", "a ", "an "):
+            folded = folded.removeprefix(prefix)
+        return self._by_role.get(folded)
+
+    def with_speaker(self, speaker: Speaker) -> SpeakerBook:
+        if self.get(speaker.name) is not None:
+            return self
+        return SpeakerBook((*self.speakers, speaker))
+
+    def suggest(self, query: str, *, limit: int = 5, cutoff: float = 70.0) -> list[Speaker]:
+        """Speakers whose names look like the query, best first: forgiving of typos,
+        transliterations listed as aliases, and partial names."""
+        folded = fold(query)
+        if not folded:
+            return []
+        exact = self._by_name.get(folded)
+        if exact is not None:
+            return [exact]
+        choices = list(self._by_name)
+        scored = process.extract(
+            folded,
+            choices,
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,
+            limit=limit * 4,
+            score_cutoff=cutoff,
+        )
+        ranked: list[Speaker] = []
+        for choice, _score, _index in scored:
+            speaker = self._by_name[choice]
+            if speaker not in ranked:
+                ranked.append(speaker)
+        return ranked[:limit]
