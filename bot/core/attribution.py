@@ -109,7 +109,7 @@ _ABBREVIATIONS = {
     "sgt",
 }
 # Quoted words are masked with NUL, so a sentence may also start with a masked quote.
-_BOUNDARY = re.compile(r"[.!?…][\"”’»)\]]*(?:\s+(?=[\"“‘«(\[]?[A-Z0-9\x00])|(?=[“«]))")
+_BOUNDARY = re.compile(r"[.!?…][\"”’»)\]]*(?:\s+(?=[\"“‘'«(\[]?[A-Z0-9\x00])|(?=[“«]))")
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,8 @@ class _Reader:
         self.sentences = [_sentences(self.masked, text, p, quotes) for p in paragraphs]
         self.mentions = self._find_mentions()
         self.events: list[tuple[int, int, Speaking]] = []  # (offset, paragraph, speaker)
+        # Who each sentence is about, when it opens with a person: "he" usually means them.
+        self.subjects: list[tuple[int, int, Speaking]] = []
         self.cues: list[Cue] = []
 
     # -- reading -----------------------------------------------------------------------
@@ -169,6 +171,9 @@ class _Reader:
     def read(self) -> list[Attributed]:
         for index, sentences in enumerate(self.sentences):
             for sentence in sentences:
+                subject = self._sentence_subject(sentence, index)
+                if subject is not None:
+                    self.subjects.append((sentence.start, index, subject))
                 for match in _CUE.finditer(self.masked, sentence.start, sentence.end):
                     cue = self._cue(match, index, sentence)
                     self.cues.append(cue)
@@ -293,16 +298,33 @@ class _Reader:
         in_sentence = [m for m in self.mentions if cue.sentence.start <= m.at < at]
         if in_sentence:
             return Speaking(in_sentence[-1].name, True, Attribution.PRONOUN)
-        spoke = [
-            s
-            for pos, par, s in self.events
+        salient = sorted(
+            (pos, s.name)
+            for pos, par, s in self.events + self.subjects
             if pos < at and par >= cue.paragraph - 2 and s.is_person
-        ]
-        if spoke:
-            return Speaking(spoke[-1].name, True, Attribution.PRONOUN)
+        )
+        if salient:
+            return Speaking(salient[-1][1], True, Attribution.PRONOUN)
         mentioned = [m for m in self.mentions if m.at < at and m.paragraph >= cue.paragraph - 1]
         if mentioned:
             return Speaking(mentioned[-1].name, True, Attribution.PRONOUN)
+        return None
+
+    def _sentence_subject(self, sentence: Span, paragraph: int) -> Speaking | None:
+        """The person a sentence opens with ("The Kremlin spokesman returned …")."""
+        text = self.masked[sentence.start : sentence.end]
+        for start, end in _segments(text):
+            segment = text[start:end]
+            if _NOT_SUBJECT.match(segment) or not segment.strip(' \x00"“”‘’«»'):
+                continue
+            refs = sorted(self.people.find(segment), key=lambda r: r.start)
+            if not refs or refs[0].kind in (RefKind.PRONOUN, RefKind.ORGANISATION):
+                return None
+            lead = segment[: refs[0].start].split()
+            if any(fold(w) not in ROLE_WORDS for w in lead):
+                return None
+            name = refs[0].name
+            return Speaking(name, True, Attribution.BEFORE) if name else None
         return None
 
     def _find_mentions(self) -> list[_Mention]:

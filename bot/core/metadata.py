@@ -89,7 +89,7 @@ def _looks_like_heading(line: str) -> bool:
         return False
     if line.endswith(_TERMINAL) or _PLACE_DATELINE.match(line) or _DATELINE.match(line):
         return False
-    return not any(mark in line for mark in '“”"«»')
+    return line[0] not in "“”\"«»‘'"  # a one-line quote paragraph is not a heading
 
 
 def _leading_date(line: str) -> datetime | None:

@@ -221,10 +221,10 @@ def _classify(text: str, at: int, style: Style, is_open: bool, paragraph: Span) 
     if char in "’'":
         if after.isalpha() and before.isalpha():
             return None  # an apostrophe: don't, Putin's
-        if char == "'" and not is_open:
-            return _straight_direction(before, after, is_open)
         if not is_open:
-            return None
+            # Only a clear opener counts: a lone closing mark is an apostrophe (leaders' talks).
+            opens = before.isspace() or before in "([{—–-“"
+            return _Kind.OPEN if char == "'" and opens and not after.isspace() else None
         if after.isalpha() or (before == "s" and after == " " and not _ends_quote_soon(text, at)):
             return None  # possessive plural: leaders’ summit
         return _Kind.CLOSE

@@ -33,253 +33,38 @@ class Reference:
 PRONOUNS = {"he", "she", "they", "his", "her", "their"}
 
 # Words that open or fill a capitalised run without being part of a person's name.
-ROLE_WORDS = {
-    "president",
-    "president-elect",
-    "minister",
-    "secretary",
-    "spokesman",
-    "spokeswoman",
-    "spokesperson",
-    "deputy",
-    "foreign",
-    "prime",
-    "chancellor",
-    "senator",
-    "sen",
-    "rep",
-    "representative",
-    "governor",
-    "gov",
-    "ambassador",
-    "general",
-    "gen",
-    "lt",
-    "col",
-    "colonel",
-    "mp",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "professor",
-    "chief",
-    "leader",
-    "director",
-    "chairman",
-    "chairwoman",
-    "head",
-    "envoy",
-    "adviser",
-    "advisor",
-    "official",
-    "mayor",
-    "judge",
-    "justice",
-    "king",
-    "queen",
-    "prince",
-    "pope",
-    "press",
-    "former",
-    "acting",
-    "vice",
-    "defence",
-    "defense",
-    "interior",
-    "state",
-    "national",
-    "security",
-    "kremlin",
-    "white",
-    "house",
-    "russian",
-    "american",
-    "ukrainian",
-    "u.s.",
-    "us",
-    "russia's",
-    "ukraine's",
-    "america's",
-    "the",
-    "a",
-    "an",
-    "military",
-    "top",
-    "senior",
-    "sources",
-}
-NOT_NAMES = {
-    "The",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "For",
-    "By",
-    "With",
-    "After",
-    "Before",
-    "During",
-    "Meanwhile",
-    "However",
-    "But",
-    "And",
-    "Or",
-    "Both",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "It",
-    "Its",
-    "He",
-    "She",
-    "They",
-    "We",
-    "I",
-    "His",
-    "Her",
-    "Their",
-    "Our",
-    "Asked",
-    "According",
-    "Speaking",
-    "Commenting",
-    "Apart",
-    "Although",
-    "While",
-    "When",
-    "If",
-    "As",
-    "Adding",
-    "Despite",
-    "Since",
-    "Then",
-    "Now",
-    "Later",
-    "Earlier",
-    "Also",
-    "Still",
-    "Russian",
-    "Russians",
-    "American",
-    "Americans",
-    "Ukrainian",
-    "European",
-    "Western",
-    "Moscow",
-    "Washington",
-    "Kyiv",
-    "Kiev",
-    "London",
-    "Russia",
-    "Ukraine",
-    "America",
-    "Europe",
-    "Syria",
-    "Iran",
-    "China",
-    "Crimea",
-    "NATO",
-    "Sochi",
-    "Valdai",
-    "Thursday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Reuters",
-    "Interfax",
-    "TASS",
-    "Kremlin",
-    "Foreign",
-    "Ministry",
-    "State",
-    "Department",
-    "White",
-    "House",
-    "Congress",
-    "Senate",
-    "Some",
-    "Many",
-    "Most",
-    "Other",
-    "Others",
-    "Several",
-    "One",
-    "Two",
-    "Three",
-    "Regarding",
-    "Compared",
-    "Securing",
-    "Deescalating",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Mid-East",
-    "Middle",
-    "East",
-    "West",
-    "Cold",
-    "War",
-    "United",
-    "States",
-    "Kingdom",
-    "Union",
-    "Nations",
-    "Federation",
-    "Republic",
-    "Soviet",
-    "Academy",
-    "University",
-    "Foundation",
-    "Centre",
-    "Center",
-    "Institute",
-    "Council",
-    "Conference",
-    "Games",
-    "Olympic",
-    "Channel",
-    "Office",
-    "Oval",
-    "Street",
-    "Party",
-    "Army",
-    "Court",
-    "Supreme",
-    "Air",
-    "Base",
-    "Sea",
-    "Gulf",
-    "North",
-    "South",
-    "Northern",
-    "Southern",
-    "Eastern",
-    "Mid",
-    "Championship",
-    "Match",
-    "World",
-    "Cup",
-    "League",
-    "Agency",
-    "News",
-}
+ROLE_WORDS = frozenset(
+    """
+    president president-elect minister secretary spokesman spokeswoman spokesperson
+    deputy foreign prime chancellor senator sen rep representative governor gov
+    ambassador general gen lt col colonel mp mr mrs ms dr prof professor chief leader
+    director chairman chairwoman head envoy adviser advisor official mayor judge justice
+    king queen prince pope press former acting vice defence defense interior state
+    national security kremlin white house russian american ukrainian u.s. us russia's
+    ukraine's america's the a an military top senior sources
+    """.split()
+)
+NOT_NAMES = frozenset(
+    """
+    The A An In On At For By With After Before During Meanwhile However But And Or Both
+    This That These Those It Its He She They We I His Her Their Our Asked According
+    Speaking Commenting Apart Although While When If As Adding Despite Since Then Now
+    Later Earlier Also Still Russian Russians American Americans Ukrainian European
+    Western Moscow Washington Kyiv Kiev London Russia Ukraine America Europe Syria Iran
+    China Crimea NATO Sochi Valdai Thursday Monday Tuesday Wednesday Friday Saturday
+    Sunday Reuters Interfax TASS Kremlin Foreign Ministry State Department White House
+    Congress Senate Some Many Most Other Others Several One Two Three Regarding Compared
+    Securing Deescalating January February March April May June July August September
+    October November December Mid-East Middle East West Cold War United States Kingdom
+    Union Nations Federation Republic Soviet Academy University Foundation Centre Center
+    Institute Council Conference Games Olympic Channel Office Oval Street Party Army
+    Court Supreme Air Base Sea Gulf North South Northern Southern Eastern Mid
+    Championship Match World Cup League Agency News Analysts Officials Experts Critics
+    Observers Diplomats Sources Residents Witnesses Protesters Lawmakers Investors
+    Economists Commentators Skeptics Sceptics Supporters Opponents Authorities Police
+    Reporters Journalists People Voters Leaders Ministers
+    """.split()
+)
 
 _TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|President|Minister|Senator|Ambassador)\.?"
 _NAME_TOKEN = r"(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.)"
@@ -435,6 +220,7 @@ def _strip_articles(phrase: str) -> str:
     return " ".join(words)
 
 
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
 _ROLE_RUN = re.compile(r"((?:[A-Za-z.'’-]+\s+){1,5})$")
 
 
@@ -451,6 +237,8 @@ def _role_before(phrase: str, start: int) -> str | None:
         if word in NOT_NAMES and fold(word) not in ROLE_WORDS:
             break
         kept.insert(0, word)
+    while kept and fold(kept[0]).rstrip(".") in _HONORIFICS:
+        kept = kept[1:]
     role = _strip_articles(" ".join(kept))
     has_role_word = any(fold(w) in ROLE_WORDS - {"the", "a", "an"} for w in role.split())
     return role if role and has_role_word else None
