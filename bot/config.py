@@ -7,16 +7,19 @@ are read from the environment only (see bot/secrets handling in the adapters).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from bot.core.article import KnownFields
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind
-from bot.sources.files import UnreadableFile, known_fields
+from bot.scheduler import Schedule
+from bot.sources.files import UnreadableFile, known_fields, parse_yaml
 
 
 class ConfigError(Exception):
@@ -33,7 +36,7 @@ def read_yaml(path: Path) -> Any:
     if not path.exists():
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -47,14 +50,27 @@ def read_yaml(path: Path) -> Any:
 def _list_under(data: Any, path: Path, key: str) -> list[Any]:
     if data is None:
         return []
-    if not isinstance(data, Mapping) or not isinstance(data.get(key, []), list):
+    if not isinstance(data, Mapping) or not isinstance(data.get(key) or [], list):
         raise ConfigError(
             path,
             key,
             f"expected a list under `{key}:`",
             f"see the comment at the top of {path.name}",
         )
+    _refuse_unknown(data, {key}, path, "", f"the file holds only `{key}:`")
     return list(data.get(key) or [])
+
+
+def _refuse_unknown(
+    entry: Mapping[Any, Any], known: set[str], path: Path, key: str, fix: str
+) -> None:
+    """A misspelt key would otherwise be ignored without a word."""
+    unknown = sorted(str(k) for k in set(entry) - known)
+    if unknown:
+        raise ConfigError(path, f"{key}{unknown[0]}", "unknown field", fix)
+
+
+_SPEAKER_FIELDS = {"name", "kind", "aliases", "roles"}
 
 
 def load_speakers(path: Path) -> SpeakerBook:
@@ -62,12 +78,13 @@ def load_speakers(path: Path) -> SpeakerBook:
     seen: set[str] = set()
     for index, entry in enumerate(_list_under(read_yaml(path), path, "speakers")):
         key = f"speakers[{index}]"
-        if (
-            not isinstance(entry, Mapping)
-            or not isinstance(entry.get("name"), str)
-            or not entry["name"].strip()
-        ):
+        if not isinstance(entry, Mapping):
             raise ConfigError(path, key, "every speaker needs a `name`", "add `name: Full Name`")
+        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise ConfigError(
+                path, f"{key}.name", "every speaker needs a `name`", "add `name: Full Name`"
+            )
+        _refuse_unknown(entry, _SPEAKER_FIELDS, path, f"{key}.", "use name, kind, aliases or roles")
         name = entry["name"].strip()
         if name.casefold() in seen:
             raise ConfigError(
@@ -154,8 +171,234 @@ def load_sources(path: Path) -> SourceRules:
         try:
             fields = known_fields({k: v for k, v in entry.items() if k != "match"})
         except UnreadableFile as error:
+            date_key = "date" if entry.get("date") else "published"
             raise ConfigError(
-                path, f"{key}.date", str(error), "write dates as YYYY-MM-DD"
+                path, f"{key}.{date_key}", str(error), "write dates as YYYY-MM-DD"
             ) from None
         rules.append(SourceRule(entry["match"], fields))
     return SourceRules(tuple(rules))
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage_url: str = "sqlite:///var/briefbot.db"
+    corpus_paths: tuple[Path, ...] = (Path("seeds"),)
+    rescan_minutes: float = 10.0
+    max_file_mb: float = 5.0
+    briefings_dir: Path = Path("briefings")
+    tracked_speakers: tuple[str, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    discord_guild_id: int | None = None
+    slack_command: str = "/brief"
+    slack_port: int = 3000
+    slack_reply_in_channel: bool = False
+    config_dir: Path = Path("config")
+
+
+_TARGET = re.compile(r"^(?:console|file|discord:\d{5,25}|slack:[A-Z0-9]{6,20})$")
+
+
+def load_settings(path: Path, *, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read config/bot.yaml (a missing file means all defaults) and validate it."""
+    data = read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            path,
+            "(top)",
+            "expected a mapping of sections",
+            "start from the shipped config/bot.yaml",
+        )
+    known_sections = {"storage", "corpus", "briefings", "digests", "schedules", "discord", "slack"}
+    for key in data:
+        if key not in known_sections:
+            raise ConfigError(
+                path, str(key), "unknown section", f"use one of {', '.join(sorted(known_sections))}"
+            )
+    section = _Sections(path, data)
+    settings = Settings(
+        storage_url=section.text("storage", "url", "sqlite:///var/briefbot.db"),
+        corpus_paths=tuple(Path(p) for p in section.texts("corpus", "paths", ["seeds"])),
+        rescan_minutes=section.number("corpus", "rescan_minutes", 10.0, minimum=0),
+        max_file_mb=section.number("corpus", "max_file_mb", 5.0, minimum=0.001),
+        briefings_dir=Path(section.text("briefings", "dir", "briefings")),
+        tracked_speakers=tuple(section.texts("digests", "tracked_speakers", [])),
+        schedules=_schedules(path, data.get("schedules")),
+        discord_guild_id=section.optional_int("discord", "guild_id"),
+        slack_command=section.text("slack", "command", "/brief"),
+        slack_port=int(section.number("slack", "port", 3000, minimum=1, maximum=65535)),
+        slack_reply_in_channel=section.flag("slack", "reply_in_channel", False),
+        config_dir=path.parent,
+    )
+    if not settings.slack_command.startswith("/"):
+        raise ConfigError(
+            path, "slack.command", "a slash command starts with /", "write it like /brief"
+        )
+    return replace(settings, **(overrides or {}))
+
+
+class _Sections:
+    def __init__(self, path: Path, data: Mapping[str, Any]):
+        self.path = path
+        self.data = data
+
+    def _value(self, section: str, key: str) -> Any:
+        block = self.data.get(section) or {}
+        if not isinstance(block, Mapping):
+            raise ConfigError(
+                self.path, section, "expected a mapping", f"indent the keys under `{section}:`"
+            )
+        return block.get(key)
+
+    def text(self, section: str, key: str, default: str) -> str:
+        value = self._value(section, key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                self.path, f"{section}.{key}", f"expected text, got {value!r}", "quote the value"
+            )
+        return value.strip()
+
+    def texts(self, section: str, key: str, default: list[str]) -> list[str]:
+        value = self._value(section, key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            value = [value]
+        return list(_strings(value, self.path, f"{section}.{key}"))
+
+    def number(
+        self,
+        section: str,
+        key: str,
+        default: float,
+        *,
+        minimum: float,
+        maximum: float | None = None,
+    ) -> float:
+        value = self._value(section, key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(
+                self.path,
+                f"{section}.{key}",
+                f"expected a number, got {value!r}",
+                "write a plain number",
+            )
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = (
+                f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            )
+            raise ConfigError(
+                self.path, f"{section}.{key}", f"{value} is out of range", f"use a number {bound}"
+            )
+        return float(value)
+
+    def optional_int(self, section: str, key: str) -> int | None:
+        value = self._value(section, key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not str(value).isdigit():
+            raise ConfigError(
+                self.path,
+                f"{section}.{key}",
+                f"expected a numeric id, got {value!r}",
+                "copy the id with Developer Mode on",
+            )
+        return int(value)
+
+    def flag(self, section: str, key: str, default: bool) -> bool:
+        value = self._value(section, key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConfigError(
+                self.path,
+                f"{section}.{key}",
+                f"expected true or false, got {value!r}",
+                "write true or false",
+            )
+        return value
+
+
+def _schedules(path: Path, value: Any) -> tuple[Schedule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(
+            path, "schedules", "expected a list", "start each schedule with `- name:`"
+        )
+    schedules: list[Schedule] = []
+    for index, entry in enumerate(value):
+        key = f"schedules[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(
+                path, key, "expected a mapping", "give name, cron, timezone and target"
+            )
+        missing = [k for k in ("name", "cron", "target") if not isinstance(entry.get(k), str)]
+        if missing:
+            raise ConfigError(
+                path, f"{key}.{missing[0]}", "missing or not text", f"add `{missing[0]}:`"
+            )
+        unknown = set(entry) - {"name", "cron", "timezone", "target", "speakers", "topics"}
+        if unknown:
+            raise ConfigError(
+                path,
+                f"{key}.{sorted(unknown)[0]}",
+                "unknown field",
+                "use name, cron, timezone, target, speakers or topics",
+            )
+        timezone = str(entry.get("timezone") or "UTC")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                path,
+                f"{key}.timezone",
+                f"unknown timezone {timezone!r}",
+                "use an IANA name such as Europe/London",
+            ) from None
+        if not _valid_cron(entry["cron"]):
+            raise ConfigError(
+                path,
+                f"{key}.cron",
+                f"{entry['cron']!r} is not a cron expression",
+                'use five fields, e.g. "0 8 * * *" for 08:00 daily',
+            )
+        target = entry["target"].strip()
+        if not _TARGET.match(target):
+            raise ConfigError(
+                path,
+                f"{key}.target",
+                f"unknown target {target!r}",
+                "use console, file, discord:<channel id> or slack:<channel id>",
+            )
+        if any(s.name == entry["name"] for s in schedules):
+            raise ConfigError(
+                path,
+                f"{key}.name",
+                f"{entry['name']!r} is used twice",
+                "give each schedule its own name",
+            )
+        schedules.append(
+            Schedule(
+                name=entry["name"].strip(),
+                cron=entry["cron"].strip(),
+                timezone=timezone,
+                target=target,
+                speakers=_strings(entry.get("speakers"), path, f"{key}.speakers"),
+                topics=_strings(entry.get("topics"), path, f"{key}.topics"),
+            )
+        )
+    return tuple(schedules)
+
+
+def _valid_cron(expression: str) -> bool:
+    try:
+        Schedule("check", expression, "UTC", "console").trigger()
+    except ValueError:
+        return False
+    return True

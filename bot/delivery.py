@@ -28,3 +28,9 @@ class Sender(Protocol):
     async def send(self, channel: str, reply: Reply) -> None:
         """Deliver once, or raise DeliveryError."""
         ...
+
+    async def already_delivered(self, channel: str, marker: str) -> bool:
+        """Whether a message carrying `marker` (the digest's reference, printed in its
+        footnote) is already in the channel. Asked only after a crash left a send
+        unconfirmed; a sender that cannot look answers False, and the digest is resent."""
+        ...

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 
 import ftfy
+import ftfy.badness
 
 from bot.core.documents import Cut, CutReason
 
 # ftfy refuses to repair a line that mixes mojibake ("¬†") with genuine typographic quotes,
-# so the text is repaired between the quote marks, which are never part of mojibake we meet.
+# so such a line is repaired between the quote marks instead.
 _QUOTE_MARK = re.compile("([“”‘’«»])")
 
 MONTHS = (
@@ -58,7 +59,7 @@ _CREDIT = re.compile(
 
 # Captions: labelled ("IMAGE:", "Photo:") or ending in a photo credit ("REUTERS/Name/Files").
 _CAPTION = re.compile(
-    r"^[ \t]*(?:(?:IMAGE|PHOTO|FILE PHOTO|PICTURE|CAPTION|IMAGE CAPTION)[ \t]*:[^\n]*|"
+    r"^[ \t]*(?:(?i:IMAGE|PHOTO|FILE PHOTO|PICTURE|CAPTION|IMAGE CAPTION)[ \t]*:[^\n]*|"
     r"[^\n]*\b(?:REUTERS|AP Photo|AFP|Getty Images|EPA|TASS)/[^\n]*|"
     r"[^\n]*\bin this [^\n]*\bfile photo\b[^\n]*)$",
     re.MULTILINE,
@@ -67,7 +68,15 @@ _CAPTION = re.compile(
 
 def repair_encoding(text: str) -> str:
     """Fix mojibake and odd line breaks with ftfy, keeping typographic quotes as they are."""
-    parts = _QUOTE_MARK.split(text)
+    return "".join(_repair_line(line) for line in text.splitlines(keepends=True))
+
+
+def _repair_line(line: str) -> str:
+    # Whole lines first: a quote mark can be part of the damage ("â€“" is –, "Ð”" is Д).
+    fixed = ftfy.fix_text(line, uncurl_quotes=False)
+    if not ftfy.badness.is_bad(fixed):
+        return fixed
+    parts = _QUOTE_MARK.split(line)
     return "".join(
         part if _QUOTE_MARK.fullmatch(part) else ftfy.fix_text(part, uncurl_quotes=False)
         for part in parts
@@ -96,13 +105,22 @@ def _comment_section_start(text: str) -> int | None:
     """Where the reader comments begin: a comment heading, or the first numbered
     commenter line followed by another, whichever comes first."""
     starts: list[int] = []
-    headers = list(_COMMENT_HEADER.finditer(text))
+    headers = _comment_headers(text)
     if len(headers) >= 2 or (headers and headers[0].start() > len(text) // 2):
         starts.append(headers[0].start())
     heading = next(iter(_COMMENT_HEADING.finditer(text)), None)
     if heading is not None and heading.start() > len(text) // 3:
         starts.append(heading.start())
     return min(starts) if starts else None
+
+
+def _comment_headers(text: str) -> list[re.Match[str]]:
+    """Numbered commenter lines, leaving out dated lines that follow one another directly:
+    those are a list in the article (a timeline), not comments, which stand apart."""
+    headers = list(_COMMENT_HEADER.finditer(text))
+    line_after = {h.end() + 1 for h in headers}
+    starts = {h.start() for h in headers}
+    return [h for h in headers if h.start() not in line_after and h.end() + 1 not in starts]
 
 
 def _without_overlaps(cuts: list[Cut]) -> list[Cut]:

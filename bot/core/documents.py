@@ -69,8 +69,8 @@ class Document:
 
     @property
     def label(self) -> str:
-        """How to name the document to a reader: outlet, else title, else its id."""
-        return self.outlet or self.title or self.id
+        """How to name the document to a reader: outlet, else title, else its file name."""
+        return self.outlet or self.title or self.source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def document_id(text: str) -> str:

@@ -15,8 +15,9 @@ from bot.core.cleaning import MONTHS
 from bot.core.documents import ParagraphKind
 from bot.core.layout import Span
 
+_NAME_PARTICLES = "de|der|den|del|da|di|du|dos|van|von|al|bin|ibn"  # "Ursula von der Leyen"
 _BYLINE = re.compile(
-    r"^By\s+(?P<names>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|al|and|&))*"
+    rf"^By\s+(?P<names>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|{_NAME_PARTICLES}|and|&))*"
     r"(?:\s*,\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)*)\s*$"
 )
 # "MOSCOW (Reuters) –", "WASHINGTON, Nov 10 (AP) —": the parenthesis names the outlet.
@@ -25,6 +26,7 @@ _DATELINE = re.compile(
     r"\((?P<outlet>[A-Z][\w .&'’-]{1,40})\)\s*[-–—]"
 )
 _PLACE_DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z.'’ ]{1,30}?)\s+[-–—]\s")
+_LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*•])\s")
 
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 _MONTH_FIRST = re.compile(
@@ -39,6 +41,7 @@ _MONTH_NUMBERS = {
     for name in (full, full[:3], "sept" if number == 9 else full)
 }
 _HEADER_PARAGRAPHS = 4  # a date further down the text is about the story, not the article
+_DATE_LINE_MAX = 40  # a short line under the title, such as "November 10, 2016", dates it
 _TERMINAL = (".", "!", ";", ":", ",", "”", '"', "’")
 
 
@@ -73,10 +76,9 @@ def read_header(text: str, paragraphs: Sequence[Span]) -> Header:
         if (
             published is None
             and index < _HEADER_PARAGRAPHS + 1
-            and kinds[index]
-            in (
-                ParagraphKind.BODY,
-                ParagraphKind.BYLINE,
+            and (
+                kinds[index] in (ParagraphKind.BODY, ParagraphKind.BYLINE)
+                or (kinds[index] is ParagraphKind.HEADING and len(line) <= _DATE_LINE_MAX)
             )
         ):
             published = _leading_date(line)
@@ -88,6 +90,8 @@ def _looks_like_heading(line: str) -> bool:
     if not words or len(line) > 150 or len(words) > 16:
         return False
     if line.endswith(_TERMINAL) or _PLACE_DATELINE.match(line) or _DATELINE.match(line):
+        return False
+    if _LIST_ITEM.match(line):  # "1. First point" is part of the body
         return False
     return line[0] not in "“”\"«»‘'"  # a one-line quote paragraph is not a heading
 

@@ -8,11 +8,15 @@ of their own, never dropped.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
 from rapidfuzz import fuzz, process, utils
+
+RESOLVE_SCORE = 80.0  # WRatio a typo must reach to count as that speaker ("Peskof": 83)
+RESOLVE_MARGIN = 10.0  # and by how much it must beat any other speaker ("Sergei": 0)
 
 
 class SpeakerKind(StrEnum):
@@ -75,6 +79,38 @@ class SpeakerBook:
             return self
         return SpeakerBook((*self.speakers, speaker))
 
+    def resolve(self, query: str) -> tuple[Speaker | None, list[Speaker]]:
+        """The one speaker a user meant, or None and the closest names to offer.
+
+        An alias, a transliteration listed as one, or a small typo ("Peskof") resolves;
+        an ambiguous query ("Sergei") returns suggestions instead of a guess."""
+        exact = self._by_name.get(fold(query))
+        if exact is not None:
+            return exact, [exact]
+        scored = self._scored(query, limit=10, cutoff=60.0)
+        suggestions = _distinct(speaker for speaker, _ in scored)[:5]
+        if not scored:
+            return None, []
+        best_speaker, best = scored[0]
+        runner_up = next((score for speaker, score in scored if speaker != best_speaker), 0.0)
+        if best >= RESOLVE_SCORE and best - runner_up >= RESOLVE_MARGIN:
+            return best_speaker, suggestions
+        return None, suggestions
+
+    def _scored(self, query: str, *, limit: int, cutoff: float) -> list[tuple[Speaker, float]]:
+        folded = fold(query)
+        if not folded:
+            return []
+        found = process.extract(
+            folded,
+            list(self._by_name),
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,
+            limit=limit,
+            score_cutoff=cutoff,
+        )
+        return [(self._by_name[choice], float(score)) for choice, score, _ in found]
+
     def suggest(self, query: str, *, limit: int = 5, cutoff: float = 70.0) -> list[Speaker]:
         """Speakers whose names look like the query, best first: forgiving of typos,
         transliterations listed as aliases, and partial names."""
@@ -99,3 +135,7 @@ class SpeakerBook:
             if speaker not in ranked:
                 ranked.append(speaker)
         return ranked[:limit]
+
+
+def _distinct(speakers: Iterable[Speaker]) -> list[Speaker]:
+    return list(dict.fromkeys(speakers))

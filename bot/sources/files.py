@@ -6,10 +6,12 @@ every good file in the same folder is still read.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 import trafilatura
@@ -24,7 +26,7 @@ SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "ma
     ".htm": "html",
 }
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # far beyond any article; larger files are refused unread
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)---[ \t]*\n", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?\n)---[ \t]*\r?\n", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,21 @@ class Problem:
 class LoadReport:
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """YAML that reads dates as text: an impossible one ("2016-13-45") then gets our own
+    message naming its key instead of crashing the YAML parser."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_DatesAsText)  # a SafeLoader: builds no objects
 
 
 class UnreadableFile(Exception):
@@ -78,14 +95,13 @@ def _article_files(path: Path, problems: list[Problem]) -> Iterator[Path]:
         yield path
         return
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        if file.name.startswith("."):
-            continue
+        if any(part.startswith(".") for part in file.relative_to(path).parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never articles
         if file.suffix.lower() in SUFFIXES:
             yield file
         else:
-            problems.append(
-                Problem(str(file), f"skipped: {file.suffix or 'no'} files are not articles")
-            )
+            kind = f"{file.suffix} files" if file.suffix else "files without an extension"
+            problems.append(Problem(str(file), f"skipped: {kind} are not articles"))
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -96,7 +112,7 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     if size > max_bytes:
         raise UnreadableFile(
             f"{size / 1_048_576:.1f} MB is over the {max_bytes / 1_048_576:.1f} MB limit "
-            "for one article; split it or raise ingest.max_file_mb"
+            "for one article; split it or raise corpus.max_file_mb in config/bot.yaml"
         )
     text = decode(path.read_bytes())
     known = KnownFields()
@@ -114,6 +130,11 @@ def decode(data: bytes) -> str:
     """UTF-8 when it is, else the best guess; refuse binaries rather than produce noise."""
     if not data.strip():
         raise UnreadableFile("the file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode"
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableFile("broken UTF-16 text") from None
     if b"\x00" in data[:8192]:
         raise UnreadableFile("binary data, not text")
     try:
@@ -137,7 +158,7 @@ def _split_front_matter(text: str) -> tuple[str, KnownFields]:
     if match is None:
         return text, KnownFields()
     try:
-        data = yaml.safe_load(match.group("yaml"))
+        data = parse_yaml(match.group("yaml"))
     except yaml.YAMLError as error:
         raise UnreadableFile(f"front matter is not valid YAML: {error}") from None
     if not isinstance(data, dict):

@@ -1,0 +1,64 @@
+"""Render a neutral Reply as Markdown: for briefings/ files and the console.
+
+Article text is untrusted: Markdown's control characters are escaped so that a quote
+shows as written and cannot open a link, a heading or an HTML tag. Markdown has no size
+limit, so nothing is split or cut.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from bot.reply import Item, Link, Reply, Section
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|!~])")
+_LINE_START = re.compile(r"(?m)^(\s*)([-=>]|\d+\.)")
+
+
+def escape(text: str) -> str:
+    """Untrusted text, shown literally by any CommonMark renderer."""
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def link(item_link: Link) -> str:
+    label = escape(item_link.label)
+    url = item_link.url or ""
+    if urlsplit(url).scheme.lower() in ("http", "https") and not re.search(r"[\s<>()]", url):
+        return f"[{label}](<{url}>)"
+    return label
+
+
+def render(reply: Reply) -> str:
+    lines = [f"# {'⚠ ' if reply.is_error else ''}{escape(reply.title)}", ""]
+    for section in reply.sections:
+        lines.extend(_section(section))
+    if reply.footnote:
+        lines.extend([f"_{escape(reply.footnote)}_", ""])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _section(section: Section) -> list[str]:
+    lines: list[str] = []
+    if section.heading:
+        lines.extend([f"## {escape(section.heading)}", ""])
+    if section.text:
+        lines.extend([escape(section.text), ""])
+    for item in section.items:
+        lines.extend(_item(item))
+    return lines
+
+
+def _item(item: Item) -> list[str]:
+    sources = ", ".join(link(x) for x in item.links)
+    detail = " · ".join(part for part in (escape(item.detail), sources) if part)
+    if item.quoted:
+        lines = [f"> “{escape(item.text)}”"]
+        if detail:
+            lines.append(f"> — {detail}")
+        return [*lines, ""]
+    line = f"- **{escape(item.text)}**"
+    if detail:
+        line += f"  \n  {detail}"
+    return [line, ""]
