@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 PUBLIC_FLAG = "--public"
 PRIVATE_FLAG = "--private"
 RESPONSE_URL_POSTS = 5  # Slack accepts at most five posts to one response_url
+HISTORY_LIMIT = 100  # recent messages searched for a digest's marker after a crash
 HTTP_PATH = "/slack/events"
 CLOSE_GRACE_SECONDS = 5.0  # for answers still in flight at close()
 CONNECT_TIMEOUT_SECONDS = 30.0
@@ -172,6 +173,33 @@ class SlackSender:
                 error
             )
 
+    async def already_delivered(self, channel: str, marker: str) -> bool:
+        """Whether one of the channel's recent messages carries the marker. Needs the
+        `channels:history` scope (`groups:history` for private channels); without it we
+        cannot tell, and answer False so the digest is resent rather than lost."""
+        try:
+            response = await self._client.conversations_history(
+                channel=channel, limit=HISTORY_LIMIT
+            )
+        except SlackApiError as error:
+            code = (
+                str(error.response.get("error", ""))
+                if isinstance(error.response.data, dict)
+                else ""
+            )
+            if code in ("missing_scope", "not_in_channel", "channel_not_found"):
+                logger.warning(
+                    "cannot read channel history to check a digest", extra={"error": code}
+                )
+                return False
+            raise _delivery_error(error, "conversations.history") from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryError(
+                f"Slack unreachable: {type(error).__name__}", retryable=True
+            ) from error
+        messages: list[Any] = response.get("messages", []) or []
+        return any(marker in json.dumps(message, ensure_ascii=False) for message in messages)
+
     def _remember(self, key: tuple[str, str], done: int) -> None:
         if done:
             self._posted[key] = done
@@ -183,7 +211,7 @@ def _fingerprint(messages: list[Message]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
 
-def _delivery_error(error: SlackApiError) -> DeliveryError:
+def _delivery_error(error: SlackApiError, method: str = "chat.postMessage") -> DeliveryError:
     response = error.response
     data = response.data if isinstance(response.data, dict) else {}
     code = str(data.get("error", "")) or f"HTTP {response.status_code}"
@@ -193,9 +221,7 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
     retryable = (
         response.status_code == 429 or response.status_code >= 500 or code in RETRYABLE_ERRORS
     )
-    return DeliveryError(
-        f"chat.postMessage failed: {code}", retryable=retryable, retry_after=retry_after
-    )
+    return DeliveryError(f"{method} failed: {code}", retryable=retryable, retry_after=retry_after)
 
 
 class SlackAdapter:

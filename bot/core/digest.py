@@ -136,10 +136,15 @@ def select_digest(
     return Digest(
         window_start=window_start,
         window_end=window_end,
-        stories=tuple(sorted(story_news, key=lambda s: (not s.is_new, s.story.id))),
+        stories=tuple(sorted(story_news, key=_story_order)),
         repeated=tuple(sorted(repeated, key=lambda r: (-len(r.outlets_now), r.cluster.id))),
         quotes=tuple(sorted(quotes, key=lambda q: (q.speaker or "", q.doc_id, q.start))),
     )
+
+
+def _story_order(news: StoryNews) -> tuple[bool, int, str]:
+    """New stories first, the most widely covered first."""
+    return (not news.is_new, -len(news.story.doc_ids), news.story.id)
 
 
 def _outlets(sightings: Sequence[Sighting]) -> tuple[str, ...]:

@@ -12,8 +12,12 @@ from urllib.parse import urlsplit
 
 from bot.reply import Item, Link, Reply, Section
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+|!~])")
-_LINE_START = re.compile(r"(?m)^(\s*)([-=>]|\d+\.)")
+# Characters that can start markup anywhere in a line. Parentheses are harmless once
+# brackets are escaped (no link can form), and are left alone to keep text readable.
+# An underscore inside a word (file_name) never starts emphasis in CommonMark.
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~]|(?<!\w)_|_(?!\w))")
+# Markers that only count at the start of a line: headings, lists, quotes, rules.
+_LINE_START = re.compile(r"(?m)^(\s*)([-+=>#]|\d+[.)])")
 
 
 def escape(text: str) -> str:

@@ -524,6 +524,31 @@ async def test_a_digest_is_posted_in_order_through_the_sender(slack: FakeSlack) 
     assert positions == sorted(positions)
 
 
+async def test_already_delivered_finds_the_digest_marker_in_channel_history(
+    slack: FakeSlack,
+) -> None:
+    adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
+    digest = Reply(title="Morning digest", footnote="ref 0123abcd45")
+
+    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is False
+    await adapter.sender.send(CHANNEL, digest)
+
+    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is True
+    assert await adapter.sender.already_delivered(CHANNEL, "ref ffffffffff") is False
+    assert await adapter.sender.already_delivered("C0OTHER", "ref 0123abcd45") is False
+
+
+async def test_already_delivered_without_the_history_scope_answers_false(
+    slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
+    await adapter.sender.send(CHANNEL, Reply(title="Morning digest", footnote="ref 0123abcd45"))
+    slack.history_allowed = False
+
+    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is False
+    assert any(getattr(r, "error", None) == "missing_scope" for r in caplog.records)
+
+
 async def test_a_rate_limited_post_waits_and_is_posted_once(slack: FakeSlack) -> None:
     slack.fail("chat.postMessage", status=429, retry_after=1)
     adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))

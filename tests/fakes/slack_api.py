@@ -94,10 +94,12 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack-sdk reads history with GET
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         self.port = 0
+        self.history_allowed = True  # False: answer conversations.history with missing_scope
 
     async def __aenter__(self) -> FakeSlack:
         await self.start()
@@ -215,6 +217,21 @@ class FakeSlack:
             }
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=t1"}
+        if method == "conversations.history":
+            if not self.history_allowed:
+                return {"ok": False, "error": "missing_scope", "needed": "channels:history"}
+            channel = body.get("channel")
+            stored = [b for b in self.posted() if b.get("channel") == channel]
+            newest_first = [
+                {
+                    "type": "message",
+                    "bot_id": "B0BRIEFBOT",
+                    "text": b.get("text", ""),
+                    "blocks": _blocks(b),
+                }
+                for b in reversed(stored)
+            ]
+            return {"ok": True, "messages": newest_first[: int(body.get("limit", 100))]}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             errors = block_errors(body)
             if errors:
@@ -250,7 +267,14 @@ class FakeSlack:
         return ws
 
 
+def _blocks(body: Mapping[str, Any]) -> list[Any]:
+    blocks = body.get("blocks", [])
+    return list(json.loads(blocks) if isinstance(blocks, str) else blocks)
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
     raw = await request.text()
     if request.content_type == "application/json":
         parsed = json.loads(raw) if raw else {}

@@ -1,0 +1,301 @@
+"""The composition root: settings in, a running bot out.
+
+`briefbot run` ingests the corpus, starts every adapter whose tokens are set, runs one
+catch-up digest per schedule that owes one, then serves commands and scheduled digests
+until Ctrl-C. With no tokens it runs the console and file targets only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.adapters.console import ConsoleSender, repl
+from bot.archive import Archive, IngestResult
+from bot.commands import Dispatcher
+from bot.config import Settings, SourceRules, load_sources, load_speakers
+from bot.core.documents import Document
+from bot.delivery import Sender
+from bot.digests import digest_reply, gather_digest
+from bot.handlers import BotContext, dispatcher
+from bot.outbox import Outbox, Target
+from bot.render.markdown import render
+from bot.reply import reply_from_dict
+from bot.scheduler import DigestScheduler, Schedule, latest_slot, slot_key
+from bot.sources.files import Problem, load_path
+from bot.store import Delivery, Store
+
+log = logging.getLogger(__name__)
+
+OUTBOX_TICK_SECONDS = 30.0
+ADAPTER_START_TIMEOUT = 60.0
+DEFAULT_SCHEDULE = Schedule("console", "0 8 * * *", "UTC", "console")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    result: IngestResult
+    problems: tuple[Problem, ...]
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        out: TextIO | None = None,
+    ):
+        self.settings = settings
+        self.env = dict(os.environ if env is None else env)
+        self.clock = clock
+        self.out = out or sys.stdout
+        self.book = load_speakers(settings.config_dir / "speakers.yaml")
+        self.rules: SourceRules = load_sources(settings.config_dir / "sources.yaml")
+        self.store = Store.open(settings.storage_url)
+        self.archive = Archive(self.store, self.book)
+        self.senders: dict[str, Sender] = {"console": ConsoleSender(self.out)}
+        self.outbox = Outbox(self.store, self.senders, clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- ingest ------------------------------------------------------------------------
+
+    def ingest(self, paths: tuple[Path, ...] | None = None) -> IngestReport:
+        documents: list[Document] = []
+        problems: list[Problem] = []
+        for path in paths or self.settings.corpus_paths:
+            report = load_path(
+                path,
+                known_for=self.rules.known_for,
+                max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+            )
+            documents.extend(report.documents)
+            problems.extend(report.problems)
+        for problem in problems:
+            log.warning("skipped a file", extra={"path": problem.path, "reason": problem.reason})
+        result = self.archive.ingest(documents, now=self.clock())
+        return IngestReport(result, tuple(problems))
+
+    # -- commands ----------------------------------------------------------------------
+
+    def context(self) -> BotContext:
+        return BotContext(self.archive, self.clock(), self.tracked_speakers(()))
+
+    def dispatcher(self) -> Dispatcher[BotContext]:
+        return dispatcher(self.context)
+
+    def tracked_speakers(self, chosen: tuple[str, ...]) -> frozenset[str] | None:
+        names = chosen or self.settings.tracked_speakers
+        if names:
+            book = self.archive.speaker_book()
+            return frozenset((book.resolve(n)[0] or _named(n)).name for n in names)
+        return frozenset(s.name for s in self.book.speakers) or None
+
+    # -- digests -----------------------------------------------------------------------
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self.settings.schedules or (DEFAULT_SCHEDULE,)
+
+    def stage_digest(self, schedule: Schedule, slot: str) -> Delivery:
+        """Render and store one digest for the schedule's target, and write its Markdown
+        copy to briefings/<target>/<slot>.md, before anything is sent."""
+        now = self.clock()
+        start = self.store.last_window_end(schedule.target)
+        view = gather_digest(
+            self.archive,
+            window_start=start,
+            window_end=now,
+            speakers=self.tracked_speakers(schedule.speakers),
+            topics=schedule.topics,
+        )
+        reply = digest_reply(view)
+        delivery = self.outbox.stage(
+            target=schedule.target,
+            slot=slot,
+            window_start=start,
+            window_end=now,
+            reply=reply,
+            markdown=render(reply),
+        )
+        stamped = render(reply_from_dict(delivery.reply))
+        self._write_briefing(schedule.target, slot, stamped)
+        if Target.parse(schedule.target).platform == "file":
+            self.store.update_delivery(delivery.id, status="sent", sent_at=now)  # the file is it
+        return delivery
+
+    def _write_briefing(self, target: str, slot: str, markdown: str) -> Path:
+        folder = self.settings.briefings_dir / Target.parse(target).folder
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{slot.replace(':', '')}.md"
+        temporary = path.with_suffix(".md.tmp")
+        temporary.write_text(markdown, encoding="utf-8")
+        temporary.replace(path)  # never a half-written briefing
+        return path
+
+    async def run_schedule(self, schedule: Schedule, slot: datetime) -> None:
+        self.stage_digest(schedule, slot_key(slot))
+        await self.outbox.deliver_due()
+
+    def has_digest(self, schedule: Schedule, slot: datetime) -> bool:
+        return self.store.delivery(schedule.target, slot_key(slot)) is not None
+
+    async def digest_once(self) -> list[Delivery]:
+        """One digest now for every schedule's target that can be reached, then deliver."""
+        slot = "once-" + self.clock().strftime("%Y-%m-%dT%H%M%S.%fZ")
+        staged = []
+        for schedule in self.schedules:
+            if Target.parse(schedule.target).platform in (*self.senders, "file"):
+                staged.append(self.stage_digest(schedule, slot))
+            else:
+                log.warning("no connection for this target", extra={"target": schedule.target})
+        await self.outbox.deliver_due()
+        return staged
+
+    # -- running -----------------------------------------------------------------------
+
+    async def run(self, *, once: bool = False, console: bool = True) -> None:
+        report = self.ingest()
+        self._say(
+            f"Ingested {len(report.result.added)} new document(s) "
+            f"({len(report.result.skipped)} already known, {len(report.problems)} skipped)."
+        )
+        adapters = self._adapters()
+        await self.outbox.recover()
+        if once:
+            await self.digest_once()
+            return
+        stop = asyncio.Event()
+        _on_signals(stop)
+        scheduler = DigestScheduler(
+            self.schedules, self.run_schedule, clock=self.clock, has_digest=self.has_digest
+        )
+        try:
+            for name, adapter in adapters:
+                await asyncio.wait_for(adapter.start(), ADAPTER_START_TIMEOUT)
+                self._say(f"{name} connected.")
+            ran = await scheduler.catch_up()
+            if not ran:
+                self._say(self._up_to_date())
+            scheduler.every(OUTBOX_TICK_SECONDS, self._tick, job_id="outbox")
+            if self.settings.rescan_minutes > 0:
+                scheduler.every(self.settings.rescan_minutes * 60, self._rescan, job_id="corpus")
+            scheduler.start()
+            for schedule in self.schedules:
+                self._say(f"Next digest to {schedule.target}: {scheduler.next_run(schedule)}.")
+            if console and sys.stdin is not None and sys.stdin.isatty():
+                console_task = asyncio.create_task(repl(self.dispatcher(), out=self.out))
+                stop_task = asyncio.create_task(stop.wait())
+                await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (console_task, stop_task):
+                    task.cancel()
+            else:
+                self._say("Running until Ctrl-C.")
+                await stop.wait()
+        finally:
+            scheduler.shutdown()
+            for _name, adapter in adapters:
+                with contextlib.suppress(Exception):
+                    await adapter.close()
+
+    async def _tick(self) -> None:
+        await self.outbox.deliver_due()
+
+    async def _rescan(self) -> None:
+        report = await asyncio.to_thread(self.ingest)
+        if report.result.added:
+            log.info("new documents", extra={"added": len(report.result.added)})
+
+    def _adapters(self) -> list[tuple[str, Any]]:
+        adapters: list[tuple[str, Any]] = []
+        discord_settings, slack_settings = self._platform_settings()
+        if discord_settings is not None:
+            from bot.adapters.discord import DiscordAdapter
+
+            discord_adapter = DiscordAdapter(discord_settings, self.dispatcher())
+            self.senders["discord"] = discord_adapter
+            adapters.append(("Discord", discord_adapter))
+        if slack_settings is not None:
+            from bot.adapters.slack import SlackAdapter
+
+            slack_adapter = SlackAdapter(slack_settings, self.dispatcher())
+            self.senders["slack"] = slack_adapter.sender
+            adapters.append(("Slack", slack_adapter))
+        if not adapters:
+            self._say("No DISCORD_TOKEN or SLACK_BOT_TOKEN set: console and file digests only.")
+        return adapters
+
+    def _platform_settings(self) -> tuple[Any, Any]:
+        from bot.adapters.discord import DiscordSettings
+        from bot.adapters.slack import SlackSettings
+
+        try:
+            discord_settings = DiscordSettings.from_env(self.env)
+        except ValueError as error:
+            raise StartupError(f"Discord: {error}") from None
+        if discord_settings is not None and discord_settings.guild_id is None:
+            discord_settings = replace(discord_settings, guild_id=self.settings.discord_guild_id)
+        has_slack_token = bool(self.env.get("SLACK_BOT_TOKEN", "").strip())
+        slack_settings = SlackSettings.from_env(self.env)
+        if has_slack_token and slack_settings is None:
+            raise StartupError(
+                "Slack: SLACK_BOT_TOKEN is set, but neither SLACK_APP_TOKEN (Socket Mode) nor "
+                "SLACK_SIGNING_SECRET (HTTP mode) is. Set one of them, or unset SLACK_BOT_TOKEN."
+            )
+        if not has_slack_token and self.env.get("SLACK_APP_TOKEN", "").strip():
+            raise StartupError(
+                "Slack: SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not. Set both."
+            )
+        if slack_settings is not None:
+            slack_settings = replace(
+                slack_settings,
+                command=self.settings.slack_command,
+                port=self.settings.slack_port,
+                reply_in_channel=self.settings.slack_reply_in_channel,
+            )
+        return discord_settings, slack_settings
+
+    def _up_to_date(self) -> str:
+        lines = []
+        for schedule in self.schedules:
+            slot = latest_slot(schedule, self.clock())
+            when = slot_key(slot) if slot else "never"
+            lines.append(f"{schedule.target}: the digest for {when} was already delivered.")
+        return " ".join(lines) + " Ask /digest for what is new now."
+
+    def _say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def _named(name: str) -> Any:
+    from bot.core.speakers import Speaker
+
+    return Speaker(name)
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)

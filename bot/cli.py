@@ -1,0 +1,165 @@
+"""The `briefbot` command.
+
+    briefbot run [--once]           ingest the corpus, post digests, serve commands
+    briefbot console                chat with the bot in the terminal
+    briefbot ingest PATH...         add new documents to the archive
+    briefbot quotes SPEAKER         also: overlaps, summary, search, sources, speakers, digest
+    briefbot eval                   quality figures against the hand-made gold
+
+Query commands read the configured archive (after ingesting the configured corpus,
+which only adds what is new); `--corpus PATH` analyses just that path instead, in a
+throwaway in-memory archive. `--json` prints the reply as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import logs
+from bot.app import App, StartupError
+from bot.config import ConfigError, load_settings
+from bot.render.markdown import render
+from bot.reply import Reply, reply_to_dict
+
+QUERY_COMMANDS = ("quotes", "overlaps", "summary", "search", "sources", "speakers", "digest")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logs.configure(
+        secrets=[v for k, v in os.environ.items() if k in logs.SECRET_VARIABLES],
+        json_lines=args.log_format == "json",
+        level=_level(args.verbose, serving=args.command == "run"),
+    )
+    try:
+        return _dispatch(args)
+    except (ConfigError, StartupError) as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    overrides = {}
+    if args.db:
+        overrides["storage_url"] = args.db
+    if getattr(args, "corpus", None):
+        overrides["corpus_paths"] = (Path(args.corpus),)
+        if not args.db:
+            overrides["storage_url"] = "sqlite://"  # just this corpus, in memory
+    settings = load_settings(Path(args.config), overrides=overrides)
+    app = App(settings)
+    try:
+        if args.command == "run":
+            asyncio.run(app.run(once=args.once, console=not args.no_console))
+            return 0
+        if args.command == "console":
+            from bot.adapters.console import repl
+
+            app.ingest()
+            asyncio.run(repl(app.dispatcher()))
+            return 0
+        if args.command == "ingest":
+            report = app.ingest(tuple(Path(p) for p in args.paths))
+            for problem in report.problems:
+                print(f"skipped {problem}", file=sys.stderr)
+            result = report.result
+            print(
+                f"{len(result.added)} new document(s), {len(result.skipped)} already in the "
+                f"archive, {result.quotes} quote(s), {len(report.problems)} file(s) skipped."
+            )
+            return 0
+        if args.command == "eval":
+            from bot.quality import report as quality_report
+
+            print(quality_report(app.book))
+            return 0
+        app.ingest()
+        reply = app.dispatcher().run_line(_line(args))
+        _print(reply, as_json=args.json)
+        return 1 if reply.is_error else 0
+    finally:
+        app.close()
+
+
+def _line(args: argparse.Namespace) -> str:
+    """The command as a chat user would type it, so the CLI runs the same handlers."""
+    words = [args.command]
+    positional = {"quotes": "speaker", "summary": "document", "search": "text"}.get(args.command)
+    if positional:
+        words.append(json.dumps(getattr(args, positional)))
+    for option in ("since", "topic", "limit", "min_outlets"):
+        value = getattr(args, option, None)
+        if value is not None:
+            words.append(f"--{option}={json.dumps(str(value))}")
+    return " ".join(words)
+
+
+def _print(reply: Reply, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(reply_to_dict(reply), ensure_ascii=False, indent=2))
+    else:
+        print(render(reply), end="")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefbot", description="Who said what, and where.")
+    parser.add_argument("--config", default="config/bot.yaml", help="settings file (YAML)")
+    parser.add_argument("--db", help="database URL, overriding storage.url")
+    parser.add_argument("--log-format", choices=("logfmt", "json"), default="logfmt")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="ingest, post scheduled digests, serve commands")
+    run.add_argument("--once", action="store_true", help="post one digest now and exit")
+    run.add_argument(
+        "--no-console", action="store_true", help="don't read commands from the terminal"
+    )
+    commands.add_parser("console", help="chat with the bot in the terminal")
+    ingest = commands.add_parser("ingest", help="add new documents to the archive")
+    ingest.add_argument("paths", nargs="+", help="files or folders")
+    commands.add_parser("eval", help="precision and recall against the seed gold")
+
+    def query(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--corpus", help="analyse only this file or folder (default: the archive)")
+        sub.add_argument("--json", action="store_true", help="print the reply as JSON")
+        return sub
+
+    quotes = query("quotes", "what a speaker said")
+    quotes.add_argument("speaker")
+    quotes.add_argument("--since", help="YYYY-MM-DD")
+    quotes.add_argument("--topic")
+    quotes.add_argument("--limit", type=int)
+    overlaps = query("overlaps", "statements printed by several outlets")
+    overlaps.add_argument("--min-outlets", dest="min_outlets", type=int)
+    overlaps.add_argument("--limit", type=int)
+    summary = query("summary", "summary of one document")
+    summary.add_argument("document")
+    search = query("search", "search quotes and documents")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int)
+    query("sources", "outlets and documents")
+    query("speakers", "everyone quoted")
+    digest = query("digest", "what is new")
+    digest.add_argument("--since", help="YYYY-MM-DD")
+    return parser
+
+
+def _level(verbose: int, *, serving: bool) -> int:
+    """A running bot logs what it does; one-shot commands only warnings, unless -v."""
+    if verbose > 1:
+        return logging.DEBUG
+    return logging.INFO if verbose == 1 or serving else logging.WARNING
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,322 @@
+"""Stories: documents grouped by the event they report.
+
+Two documents belong to one story when they quote the same statement (they share an
+overlap cluster) within a month of each other, or when their body texts are very similar
+and their dates close. A story is a connected component of that relation.
+
+Whether two documents are related depends on those two documents alone: the text
+similarity uses no corpus-wide statistics such as IDF. That is what lets the running bot
+add documents one at a time (`StoryIndex`) and still get exactly the stories a batch run
+over the same documents (`group_stories`) gives, whatever the arrival order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import combinations, pairwise
+
+from bot.core.documents import Document
+from bot.core.summaries import content_terms, summarise
+
+STORY_ID_PREFIX = "story-"
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str  # "story-" + the earliest document's id, so re-runs give the same id
+    doc_ids: tuple[str, ...]  # by date, undated last, then by id
+    headline: str  # the earliest title, else the earliest document's best summary sentence
+    first_seen: datetime | None  # the earliest date; None when no document has one
+    outlets: tuple[str, ...]  # Document.label of each document, distinct, earliest first
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    # Cosine of body-text term vectors (words and word pairs). Calibrated on the seeds:
+    # unrelated Russia-US articles score at most 0.23, the same event told by another
+    # outlet (000 and 002) 0.49, another outlet's rewrite of one article about 0.7.
+    similar_text: float = 0.4
+    similar_text_undated: float = 0.8  # when a date is unknown: near-duplicates only
+    max_days_apart: float = 3.0  # for a link by text similarity
+    # A statement re-quoted months later (a retrospective) does not make one story.
+    shared_quote_max_days_apart: float = 30.0
+
+
+DEFAULT_STORY_SETTINGS = StorySettings()
+
+
+def group_stories(
+    documents: Sequence[Document],
+    clusters: Mapping[str, Collection[str]] | None = None,
+    *,
+    settings: StorySettings = DEFAULT_STORY_SETTINGS,
+) -> tuple[Story, ...]:
+    """All stories among `documents`, earliest first.
+
+    `clusters` gives, for each document id, the ids of the overlap clusters its quotes
+    belong to (build it from whatever cluster objects exist: for each cluster, for each
+    member, add the cluster id under the member's document id)."""
+    profiles: dict[str, _Profile] = {}
+    for document in documents:
+        profiles.setdefault(document.id, _Profile.of(document))
+    forest = _Forest(profiles)
+    for a_id, b_id in _shared_quote_pairs(clusters or {}, profiles):
+        if _may_share_story(profiles[a_id], profiles[b_id], settings):
+            forest.union(a_id, b_id)
+    for a, b in _text_candidate_pairs(profiles.values(), settings):
+        if _similar_enough(a, b, settings):
+            forest.union(a.doc_id, b.doc_id)
+    return _stories(forest.groups(), profiles)
+
+
+def sharing_documents(doc_id: str, clusters: Mapping[str, Collection[str]]) -> set[str]:
+    """The other documents that share an overlap cluster with `doc_id`, given the same
+    document id → cluster ids mapping as `group_stories`."""
+    own = set(clusters.get(doc_id, ()))
+    return {other for other, ids in clusters.items() if other != doc_id and own & set(ids)}
+
+
+class StoryIndex:
+    """Stories kept up to date one document at a time, for the running bot.
+
+    Adding a document compares it only with the documents dated within the similarity
+    window (and with undated ones), then joins the stories it links to. The stories are
+    always the same as `group_stories` over the documents added so far."""
+
+    def __init__(self, *, settings: StorySettings = DEFAULT_STORY_SETTINGS) -> None:
+        self._settings = settings
+        self._profiles: dict[str, _Profile] = {}
+        self._forest = _Forest({})
+        self._dated: list[tuple[datetime, str]] = []  # sorted, for the date window
+        self._undated: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._profiles
+
+    def add(self, document: Document, *, shared_with: Collection[str] = ()) -> Story:
+        """Place `document` in its story and return that story.
+
+        `shared_with`: ids of documents that share an overlap cluster with this one; ids
+        not added yet are ignored (they link when they arrive, naming this one). Adding a
+        document again only records new `shared_with` links."""
+        if document.id not in self._profiles:
+            profile = _Profile.of(document)
+            similar = [
+                candidate.doc_id
+                for candidate in self._text_candidates(profile)
+                if _similar_enough(profile, candidate, self._settings)
+            ]
+            self._remember(profile)
+            for other_id in similar:
+                self._forest.union(profile.doc_id, other_id)
+        profile = self._profiles[document.id]
+        for other_id in shared_with:
+            other = self._profiles.get(other_id)
+            if other is not None and _may_share_story(profile, other, self._settings):
+                self._forest.union(profile.doc_id, other_id)
+        return self.story_of(document.id)
+
+    def story_of(self, doc_id: str) -> Story:
+        return _story([self._profiles[d] for d in self._forest.group_of(doc_id)])
+
+    def stories(self) -> tuple[Story, ...]:
+        return _stories(self._forest.groups(), self._profiles)
+
+    def _remember(self, profile: _Profile) -> None:
+        self._profiles[profile.doc_id] = profile
+        self._forest.add(profile.doc_id)
+        if profile.published is None:
+            self._undated.append(profile.doc_id)
+        else:
+            bisect.insort(self._dated, (profile.published, profile.doc_id))
+
+    def _text_candidates(self, profile: _Profile) -> Iterator[_Profile]:
+        if profile.published is None:
+            yield from self._profiles.values()
+            return
+        window = timedelta(days=self._settings.max_days_apart)
+        low = bisect.bisect_left(self._dated, (profile.published - window, ""))
+        high = bisect.bisect_right(self._dated, (profile.published + window, "\U0010ffff"))
+        for _, doc_id in self._dated[low:high]:
+            yield self._profiles[doc_id]
+        for doc_id in self._undated:
+            yield self._profiles[doc_id]
+
+
+# --- what one document contributes --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Profile:
+    doc_id: str
+    published: datetime | None
+    label: str
+    title: str | None
+    best_sentence: str | None  # only worked out when there is no title
+    terms: Mapping[str, float] = field(repr=False)
+    norm: float = field(repr=False)
+
+    @classmethod
+    def of(cls, document: Document) -> _Profile:
+        terms = _text_vector(document.body)
+        best = None
+        if not document.title:
+            sentences = summarise(document, max_sentences=2).sentences
+            best = sentences[0].text if sentences else None
+        return cls(
+            doc_id=document.id,
+            published=document.published,
+            label=document.label,
+            title=document.title,
+            best_sentence=best,
+            terms=terms,
+            norm=math.sqrt(sum(w * w for w in terms.values())),
+        )
+
+    @property
+    def order(self) -> tuple[tuple[bool, float], str]:
+        """Dated before undated, then by date, then by id."""
+        return (_sort_date(self.published), self.doc_id)
+
+
+def _sort_date(published: datetime | None) -> tuple[bool, float]:
+    return (published is None, published.timestamp() if published else 0.0)
+
+
+def _text_vector(text: str) -> dict[str, float]:
+    """Sublinear term frequencies of content words and of adjacent content-word pairs;
+    the pairs make a rewrite of the same article stand out from an article on the same
+    topic."""
+    words = content_terms(text)
+    counts = Counter(words) + Counter(f"{a} {b}" for a, b in pairwise(words))
+    return {term: 1 + math.log(count) for term, count in counts.items()}
+
+
+def _similarity(a: _Profile, b: _Profile) -> float:
+    if not a.norm or not b.norm:
+        return 0.0
+    small, large = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    dot = sum(weight * large.terms.get(term, 0.0) for term, weight in small.terms.items())
+    return dot / (a.norm * b.norm)
+
+
+def _days_apart(a: _Profile, b: _Profile) -> float | None:
+    if a.published is None or b.published is None:
+        return None
+    return abs((a.published - b.published).total_seconds()) / 86_400
+
+
+def _similar_enough(a: _Profile, b: _Profile, settings: StorySettings) -> bool:
+    if a.doc_id == b.doc_id:
+        return False
+    days = _days_apart(a, b)
+    if days is None:
+        return _similarity(a, b) >= settings.similar_text_undated
+    return days <= settings.max_days_apart and _similarity(a, b) >= settings.similar_text
+
+
+def _may_share_story(a: _Profile, b: _Profile, settings: StorySettings) -> bool:
+    """Two documents quoting the same statement: one story unless far apart in time."""
+    days = _days_apart(a, b)
+    return a.doc_id != b.doc_id and (days is None or days <= settings.shared_quote_max_days_apart)
+
+
+def _shared_quote_pairs(
+    clusters: Mapping[str, Collection[str]], known: Collection[str]
+) -> Iterator[tuple[str, str]]:
+    members: dict[str, list[str]] = {}
+    for doc_id in sorted(clusters):
+        if doc_id in known:
+            for cluster_id in clusters[doc_id]:
+                members.setdefault(cluster_id, []).append(doc_id)
+    for doc_ids in members.values():
+        yield from combinations(doc_ids, 2)
+
+
+def _text_candidate_pairs(
+    profiles: Iterable[_Profile], settings: StorySettings
+) -> Iterator[tuple[_Profile, _Profile]]:
+    """Pairs dated within the window (found by a sweep over the dates), and every pair
+    with an undated document; never all pairs of a large dated archive."""
+    profiles = list(profiles)
+    dated = sorted(
+        ((p.published, p) for p in profiles if p.published is not None), key=lambda d: d[1].order
+    )
+    undated = [p for p in profiles if p.published is None]
+    window = timedelta(days=settings.max_days_apart)
+    for i, (a_date, a) in enumerate(dated):
+        for b_date, b in dated[i + 1 :]:
+            if b_date - a_date > window:
+                break
+            yield a, b
+    for i, a in enumerate(undated):
+        for _, b in dated:
+            yield a, b
+        for b in undated[i + 1 :]:
+            yield a, b
+
+
+# --- components -----------------------------------------------------------------------------
+
+
+class _Forest:
+    """Union-find over document ids."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self._parent = {doc_id: doc_id for doc_id in ids}
+        self._members = {doc_id: [doc_id] for doc_id in self._parent}  # by root
+
+    def add(self, doc_id: str) -> None:
+        if doc_id not in self._parent:
+            self._parent[doc_id] = doc_id
+            self._members[doc_id] = [doc_id]
+
+    def find(self, doc_id: str) -> str:
+        root = doc_id
+        while self._parent[root] != root:
+            root = self._parent[root]
+        while self._parent[doc_id] != root:  # path compression
+            self._parent[doc_id], doc_id = root, self._parent[doc_id]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            root, child = min(root_a, root_b), max(root_a, root_b)
+            self._parent[child] = root
+            self._members[root].extend(self._members.pop(child))
+
+    def group_of(self, doc_id: str) -> list[str]:
+        return self._members[self.find(doc_id)]
+
+    def groups(self) -> list[list[str]]:
+        return list(self._members.values())
+
+
+def _stories(
+    groups: Iterable[Sequence[str]], profiles: Mapping[str, _Profile]
+) -> tuple[Story, ...]:
+    stories = [_story([profiles[d] for d in group]) for group in groups]
+    return tuple(sorted(stories, key=lambda s: (_sort_date(s.first_seen), s.id)))
+
+
+def _story(members: Sequence[_Profile]) -> Story:
+    ordered = sorted(members, key=lambda p: p.order)
+    earliest = ordered[0]
+    titled = next((p for p in ordered if p.title), None)
+    headline = titled.title if titled and titled.title else earliest.best_sentence
+    return Story(
+        id=STORY_ID_PREFIX + earliest.doc_id,
+        doc_ids=tuple(p.doc_id for p in ordered),
+        headline=headline or earliest.label,
+        first_seen=earliest.published,
+        outlets=tuple(dict.fromkeys(p.label for p in ordered)),
+    )
