@@ -152,7 +152,7 @@ def compare_quotes(
     a: Quote, b: Quote, *, settings: OverlapSettings = DEFAULT_SETTINGS
 ) -> Link | None:
     """Verify one pair directly, without the index (for checks and benchmarks)."""
-    short, long = _ordered(_prepare(a)[0], _prepare(b)[0])
+    short, long = _ordered(_prepare(a, a.id)[0], _prepare(b, b.id)[0])
     match = _verify(short, long, settings)
     return None if match is None else _link(short, long, match)
 
@@ -187,9 +187,9 @@ class OverlapEngine:
     def add(self, quotes: Iterable[Quote]) -> tuple[Link, ...]:
         """Index quotes (already known ids are skipped) and return the new links."""
         found: list[Link] = []
-        for quote in sorted(quotes, key=lambda q: q.id):
-            if quote.id not in self._ordinals:
-                found.extend(self._add(quote))
+        for quote_id, quote in sorted((q.id, q) for q in quotes):
+            if quote_id not in self._ordinals:
+                found.extend(self._add(quote_id, quote))
         return tuple(found)
 
     def links(self) -> tuple[Link, ...]:
@@ -202,7 +202,7 @@ class OverlapEngine:
         if ordinal is None or ordinal not in self._parent:
             return frozenset({quote_id}) if ordinal is not None else frozenset()
         members = self._component[self._root(ordinal)]
-        return frozenset(self._records[m].quote.id for m in members)
+        return frozenset(self._records[m].id for m in members)
 
     def clusters(
         self, documents: Mapping[str, Document], *, touching: Iterable[str] | None = None
@@ -220,11 +220,11 @@ class OverlapEngine:
             found.extend(_component_clusters(records, edges, documents, self._settings))
         return tuple(sorted(found, key=lambda c: (_doc_key(c.earliest_doc_id, documents), c.id)))
 
-    def _add(self, quote: Quote) -> list[Link]:
-        record, quote_shingles = _prepare(quote)
+    def _add(self, quote_id: str, quote: Quote) -> list[Link]:
+        record, quote_shingles = _prepare(quote, quote_id)
         ordinal = len(self._records)
         self._records.append(record)
-        self._ordinals[quote.id] = ordinal
+        self._ordinals[quote_id] = ordinal
         if record.content < self._settings.min_content_words:
             return []
         if not quote.partial:
@@ -330,6 +330,7 @@ def word_diff(
 
 @dataclass(frozen=True, slots=True)
 class _Record:
+    id: str  # Quote.id, computed once
     quote: Quote
     norm: str
     content: int  # content words
@@ -351,16 +352,16 @@ class _Edge:
     match: _Match
 
 
-def _prepare(quote: Quote) -> tuple[_Record, tuple[int, ...]]:
+def _prepare(quote: Quote, quote_id: str) -> tuple[_Record, tuple[int, ...]]:
     norm = normalize_text(quote.text)
     content = content_words(norm.split())
     quote_shingles = shingles(content)
-    return _Record(quote, norm, len(content), len(quote_shingles)), quote_shingles
+    return _Record(quote_id, quote, norm, len(content), len(quote_shingles)), quote_shingles
 
 
 def _ordered(x: _Record, y: _Record) -> tuple[_Record, _Record]:
     """Shorter first; the id breaks ties so that the order of arrival does not matter."""
-    return (x, y) if (len(x.norm), x.quote.id) <= (len(y.norm), y.quote.id) else (y, x)
+    return (x, y) if (len(x.norm), x.id) <= (len(y.norm), y.id) else (y, x)
 
 
 _EXTRA_CHARS_WORTH_CHECKING = 10  # fewer extra characters cannot hold two more words
@@ -399,9 +400,9 @@ def _verify(short: _Record, long: _Record, settings: OverlapSettings) -> _Match 
 
 def _link(short: _Record, long: _Record, match: _Match) -> Link:
     if match.relation is Relation.FRAGMENT:
-        a, b = short.quote.id, long.quote.id
+        a, b = short.id, long.id
     else:
-        a, b = sorted((short.quote.id, long.quote.id))
+        a, b = sorted((short.id, long.id))
     return Link(a, b, match.relation, match.score, match.near, match.span)
 
 
@@ -543,7 +544,7 @@ def _canonical(group_records: Sequence[_Record], documents: Mapping[str, Documen
     wording = min(docs_by_wording, key=lambda w: (-len(docs_by_wording[w]), -len(w), w))
     return min(
         (r for r in group_records if r.norm == wording),
-        key=lambda r: (_doc_key(r.quote.doc_id, documents), r.quote.id),
+        key=lambda r: (_doc_key(r.quote.doc_id, documents), r.id),
     )
 
 
@@ -633,7 +634,7 @@ def _cluster(
     rank = {Relation.VERBATIM: 0, Relation.EDITED: 1, Relation.FRAGMENT: 2, Relation.MERGED: 3}
     members.sort(
         key=lambda m: (
-            m.quote_id != canonical.quote.id,
+            m.quote_id != canonical.id,
             rank[m.relation],
             m.near,
             _doc_key(m.doc_id, documents),
@@ -645,7 +646,7 @@ def _cluster(
     speakers = [record.quote.speaker for record, _, _ in entries]
     return Cluster(
         id=head.id,
-        canonical_quote_id=canonical.quote.id,
+        canonical_quote_id=canonical.id,
         canonical_text=canonical.quote.text,
         speaker=_consensus(speakers, canonical.quote.speaker),
         members=tuple(members),
@@ -673,7 +674,7 @@ def _member(
     elif relation is Relation.MERGED:
         score, span = _aligned(canonical.norm, record.norm)
     return Member(
-        quote_id=quote.id,
+        quote_id=record.id,
         doc_id=quote.doc_id,
         text=quote.text,
         relation=relation,
