@@ -43,14 +43,19 @@ class Corpus:
 
 
 def corpora(root: Path = ROOT) -> list[Corpus]:
-    seeds = load_path(
-        root / "seeds", known_for=load_sources(root / "config" / "sources.yaml").known_for
-    )
-    articles = load_path(root / "tests" / "articles")
-    return [
-        Corpus("seeds", _gold("seeds"), {Path(d.source).name: d for d in seeds.documents}),
-        Corpus("articles", _gold("articles"), {Path(d.source).name: d for d in articles.documents}),
-    ]
+    """seeds and articles (the gated sets) and heldout (measured, written after tuning)."""
+    rules = load_sources(root / "config" / "sources.yaml")
+    folders = {
+        "seeds": root / "seeds",
+        "articles": root / "tests" / "articles",
+        "heldout": root / "tests" / "heldout",
+    }
+    found = []
+    for name, folder in folders.items():
+        report = load_path(folder, known_for=rules.known_for if name == "seeds" else None)
+        documents = {Path(d.source).name: d for d in report.documents}
+        found.append(Corpus(name, _gold(name), documents))
+    return found
 
 
 def _gold(name: str) -> Mapping[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.layout import Span
 from bot.core.quote_marks import MarkedQuote
@@ -55,6 +55,18 @@ _INVERTIBLE = {
     "answered",
 }
 _FOOTNOTE = re.compile(r"\[\d+\]")
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+$")
+# Nouns for people or bodies the text does not name.
+_UNNAMED_NOUNS = frozenset(
+    """
+    spokesman spokeswoman spokesperson official officials source sources colleague
+    colleagues aide aides adviser advisers advisor advisors diplomat diplomats envoy
+    leader leaders minister ministers analyst analysts expert experts lawmaker lawmakers
+    officer officers negotiator negotiators delegate delegates representative
+    representatives commander insider insiders witness witnesses resident residents
+    statement
+    """.split()
+)
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
 _TRAILING_FILLER = re.compile(
     r"(?:\s+(?:also|however|later|then|further|separately|repeatedly|formally|previously|"
@@ -130,6 +142,7 @@ class Cue:
     paragraph: int
     sentence: Span
     subject: Speaking | None
+    unnamed: str | None = None  # the subject as printed when it names no one: "a senior official"
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ class Attributed:
     cue: str | None
     direct: bool  # found in the quote's own sentence, not inherited
     partial: bool
+    unnamed: str | None = None  # who said it, as printed, when the text names no one
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,31 @@ class _Reader:
     def _cue(self, match: re.Match[str], paragraph: int, sentence: Span) -> Cue:
         verb = " ".join(match.group().lower().split())
         cue = Cue(match.start(), match.end(), verb, paragraph, sentence, None)
-        return Cue(cue.start, cue.end, verb, paragraph, sentence, self._subject(cue))
+        if self._is_passive(cue):  # "she was told by a senior colleague that …"
+            agent = self._agent(cue)
+            return replace(
+                cue,
+                subject=self._first_reference(agent, cue.end, cue, Attribution.BEFORE),
+                unnamed=_unnamed(agent),
+            )
+        subject = self._subject(cue)
+        unnamed = None
+        if subject is None and not verb.endswith("ing") and verb not in ("according to",):
+            unnamed = _unnamed(self.masked[self._left_bound(cue) : cue.start]) or (
+                _unnamed(self._phrase_after(cue)) if verb in _INVERTIBLE else None
+            )
+        return replace(cue, subject=subject, unnamed=unnamed)
+
+    def _is_passive(self, cue: Cue) -> bool:
+        return bool(_PASSIVE_BEFORE.search(self.masked[cue.sentence.start : cue.start]))
+
+    def _agent(self, cue: Cue) -> str:
+        """The speaker of a passive cue: the words after "by"."""
+        match = re.match(
+            r"\s+by\s+([^,.;:\x00“”\"]+?)(?:\s+(?:that|to|about|in|at|on)\b|[,.;:\x00“”\"]|$)",
+            self.masked[cue.end : cue.sentence.end],
+        )
+        return match.group(1) if match else ""
 
     def _subject(self, cue: Cue) -> Speaking | None:
         if cue.verb == "according to":
@@ -368,8 +406,25 @@ class _Reader:
             return Attributed(
                 quote, _placed(cue.subject, Attribution.BEFORE), cue.verb, True, partial
             )
+        unnamed = self._unnamed_cue(quote, open_sentence, close_sentence, after)
+        if unnamed is not None:
+            return Attributed(quote, None, unnamed.verb, True, partial, unnamed.unnamed)
         inherited = self._continued(quote, done)
         return Attributed(quote, inherited, None, False, partial)
+
+    def _unnamed_cue(
+        self, quote: MarkedQuote, open_sentence: Span, close_sentence: Span, after: list[Cue]
+    ) -> Cue | None:
+        """A cue in the quote's own sentence whose subject names no one: the quote is
+        theirs ("a spokesman for the delegation called it “…”"), not the last speaker's."""
+        if after and after[0].unnamed:
+            return after[0]
+        before = [
+            c
+            for c in self.cues
+            if c.sentence == open_sentence and c.end <= quote.outer_start and c.unnamed
+        ]
+        return before[-1] if before else None
 
     def _continued(self, quote: MarkedQuote, done: list[Attributed]) -> Speaking | None:
         index = quote.first_paragraph
@@ -400,7 +455,9 @@ class _Reader:
         words = self.text[quote.start : quote.end]
         first_letter = next((c for c in words if c.isalpha()), "")
         if first_letter.islower():
-            return True
+            first_half = self._split_quote_start(quote, sentence)
+            # The second half of a split quote is as partial as the first half.
+            return True if first_half is None else self._is_partial(first_half, sentence)
         lead_in = self.masked[sentence.start : quote.outer_start].rstrip()
         if not lead_in.strip('\x00"“”‘’ '):
             return False
@@ -410,11 +467,38 @@ class _Reader:
         cues = list(_CUE.finditer(lead_in))
         return not (cues and cues[-1].end() >= len(lead_in) - 1)
 
+    def _split_quote_start(self, quote: MarkedQuote, sentence: Span) -> MarkedQuote | None:
+        """The first half when this quote continues one split by its attribution:
+        “We came here to find a solution,” Moser said, “but a solution needs two…”."""
+        earlier = [
+            q
+            for q in self.quotes
+            if q.close_mark is not None and sentence.start <= q.close_mark < quote.outer_start
+        ]
+        if not earlier or self.text[earlier[-1].close_mark - 1] != ",":
+            return None
+        between = self.masked[earlier[-1].outer_end : quote.outer_start].strip()
+        splits = between.endswith(",") and _CUE.search(between) is not None and "." not in between
+        return earlier[-1] if splits else None
+
 
 def attribute_quotes(
     text: str, paragraphs: Sequence[Span], quotes: Sequence[MarkedQuote], people: People
 ) -> list[Attributed]:
     return _Reader(text, paragraphs, quotes, people).read()
+
+
+def _unnamed(phrase: str) -> str | None:
+    """A subject that names no one but is someone: "A spokesman for the Turkish
+    delegation", "a senior colleague", "The two leaders"."""
+    cleaned = " ".join(
+        _PARENTHETICAL.sub(" ", _FOOTNOTE.sub(" ", phrase)).replace("\x00", " ").split()
+    )
+    segment = cleaned.rsplit(",", 1)[-1].strip(' ,;:—–-"“”')
+    words = segment.split()
+    if not 1 < len(words) <= 8 or not any(w.lower().strip(".,") in _UNNAMED_NOUNS for w in words):
+        return None
+    return segment
 
 
 def _placed(speaker: Speaking | None, where: Attribution) -> Speaking | None:

@@ -10,13 +10,10 @@ from bot.core.documents import Document, ParagraphKind
 from bot.core.layout import Span
 from bot.core.quote_marks import MarkedQuote, find_marked_quotes
 from bot.core.quotes import Attribution, Quote
-from bot.core.references import NOT_NAMES, ROLE_WORDS, People
+from bot.core.references import CAPITALISED_RUN, INSTITUTIONS, ROLE_WORDS, People, name_tail
 from bot.core.speakers import SpeakerBook, fold
 
 SCARE_QUOTE_WORDS = 3  # "reset", "New Cold War": not statements unless someone is said to say them
-_NAME_RUN = re.compile(
-    r"(?<![\w.])[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*(?:\s+[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*){1,3}"
-)
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 
@@ -33,9 +30,12 @@ def _is_statement(document: Document, item: Attributed) -> bool:
     words = _WORD.findall(_quote_text(document.text, item.quote))
     if not words:
         return False
+    if len(words) <= SCARE_QUOTE_WORDS and item.speaker is None:
+        return False  # a scare quote, a title, "frosty": not a statement we can place
     if len(words) <= SCARE_QUOTE_WORDS and not item.direct:
-        return False  # a scare quote or a title, not something someone said
-    return not (item.partial and item.speaker is None)
+        return False
+    # A phrase no one in the text is said to have said is a slogan or an allusion.
+    return not (item.partial and item.speaker is None and item.unnamed is None)
 
 
 def _to_quote(document: Document, item: Attributed) -> Quote:
@@ -46,7 +46,7 @@ def _to_quote(document: Document, item: Attributed) -> Quote:
         end=item.quote.end,
         text=_quote_text(document.text, item.quote),
         speaker=speaker.name if speaker else None,
-        speaker_role=speaker.role if speaker else None,
+        speaker_role=speaker.role if speaker else item.unnamed,
         cue=item.cue,
         partial=item.partial,
         attribution=speaker.how if speaker else Attribution.NONE,
@@ -72,11 +72,9 @@ def _people_in(document: Document, quotes: Sequence[MarkedQuote], book: SpeakerB
         if paragraph.kind not in (ParagraphKind.BODY, ParagraphKind.BYLINE):
             continue
         chunk = outside[paragraph.start : paragraph.end]
-        for match in _NAME_RUN.finditer(chunk):
-            tokens = match.group().split()
-            while tokens and (tokens[0] in NOT_NAMES or fold(tokens[0]) in ROLE_WORDS):
-                tokens = tokens[1:]
-            if len(tokens) < 2 or any(t in NOT_NAMES for t in tokens):
+        for match in CAPITALISED_RUN.finditer(chunk):
+            tokens = name_tail(match.group().split())
+            if len(tokens) < 2 or tokens[-1].lower() in INSTITUTIONS:
                 continue
             name = " ".join(tokens)
             if book.get(name) is None and name not in names:

@@ -75,7 +75,34 @@ def find_marked_quotes(text: str, paragraphs: Sequence[Span]) -> list[MarkedQuot
     index = 0
     while index < len(paragraphs):
         index = _pair_paragraph(text, paragraphs, marks, index, quotes)
+    if style is Style.DOUBLE:
+        quotes.extend(_secondary_single_quotes(text, paragraphs, quotes))
+        quotes.sort(key=lambda q: q.outer_start)
     return quotes
+
+
+# ‘…’ or '…' in an article whose main marks are double: a quote only when it sits outside
+# every double-quoted span, opens before a letter, and holds two words or more.
+_SINGLE_SPAN = re.compile(
+    r"(?:(?<=\s)|(?<=^)|(?<=[(\[—–-]))[‘'](?=[A-Za-z])"
+    r"((?:[^‘’'\n\"“”]|(?<=[A-Za-z])['’](?=[A-Za-z]))+?)"
+    r"['’](?=[\s.,;:!?)\]—–-]|$)",
+    re.MULTILINE,
+)
+
+
+def _secondary_single_quotes(
+    text: str, paragraphs: Sequence[Span], doubles: Sequence[MarkedQuote]
+) -> list[MarkedQuote]:
+    found = []
+    for index, paragraph in enumerate(paragraphs):
+        for match in _SINGLE_SPAN.finditer(text, paragraph.start, paragraph.end):
+            inside = any(q.outer_start <= match.start() < q.outer_end for q in doubles)
+            if inside or " " not in match.group(1).strip():
+                continue
+            content = Span(match.start(1), match.end(1))
+            found.append(MarkedQuote((content,), index, index, match.start(), match.end() - 1))
+    return found
 
 
 def _pair_paragraph(

@@ -41,7 +41,8 @@ ROLE_WORDS = frozenset(
     director chairman chairwoman head envoy adviser advisor official mayor judge justice
     king queen prince pope press former acting vice defence defense interior state
     national security kremlin white house russian american ukrainian u.s. us russia's
-    ukraine's america's the a an military top senior sources
+    ukraine's america's the a an military top senior sources ministry department office
+    government embassy agency commission council delegation parliament committee service
     """.split()
 )
 NOT_NAMES = frozenset(
@@ -68,7 +69,8 @@ NOT_NAMES = frozenset(
 
 _TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|President|Minister|Senator|Ambassador)\.?"
 _NAME_TOKEN = r"(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.)"
-_CAPITALISED_RUN = re.compile(rf"(?<![\w.]){_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,3}}(?![\w])")
+# Up to six capitalised words: "Russian Deputy Foreign Minister Sergei Ryabkov".
+CAPITALISED_RUN = re.compile(rf"(?<![\w.]){_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,5}}(?![\w])")
 _TITLED = re.compile(rf"\b{_TITLE}\s+(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}})")
 _PRONOUN = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Hh]is|[Hh]er|[Tt]heir)\b")
 _POSSESSIVE = re.compile(r"[’']s$")
@@ -165,7 +167,7 @@ class People:
         for match in _TITLED.finditer(phrase):
             name = match.group("name")
             add(Reference(RefKind.PERSON, match.start(), match.end(), self.canonical(name).name))
-        for match in _CAPITALISED_RUN.finditer(phrase):
+        for match in CAPITALISED_RUN.finditer(phrase):
             ref = self._unknown_name(phrase, match)
             if ref is not None:
                 add(ref)
@@ -181,19 +183,33 @@ class People:
 
     def _unknown_name(self, phrase: str, match: re.Match[str]) -> Reference | None:
         tokens = match.group().split()
-        start = match.start()
-        # Drop leading words that are not names: "Meanwhile Sergei" → "Sergei".
-        while tokens and (tokens[0] in NOT_NAMES or tokens[0].lower() in ROLE_WORDS):
-            start += len(tokens[0]) + 1
-            tokens = tokens[1:]
-        if not tokens or any(t in NOT_NAMES for t in tokens):
+        if tokens[-1].lower() in INSTITUTIONS:
+            return self._institution(phrase, match, tokens)
+        if _ARTICLE_BEFORE.search(phrase[: match.start()]):
+            return None  # "the Turkish delegation", "a New York court": not a person
+        kept = name_tail(tokens)
+        if not kept:
             return None
-        name = _POSSESSIVE.sub("", " ".join(tokens))
-        if len(tokens) == 1 and len(name) < 3:
+        start = match.start() + match.group().rindex(" ".join(kept))
+        name = _POSSESSIVE.sub("", " ".join(kept))
+        if len(kept) == 1 and len(name) < 3:
             return None
         speaker = self.canonical(name)
         return Reference(
             RefKind.PERSON, start, match.end(), speaker.name, _role_before(phrase, start)
+        )
+
+    def _institution(
+        self, phrase: str, match: re.Match[str], tokens: list[str]
+    ) -> Reference | None:
+        """ "the Foreign Ministry said": an organisation speaks, under the name printed."""
+        words = [t for t in tokens if t not in ("The", "A", "An")]
+        if len(words) < 2 and not _ARTICLE_BEFORE.search(phrase[: match.start()]):
+            return None  # a lone "Ministry" is not a name
+        name = " ".join(words)
+        known = self.book.get(name)
+        return Reference(
+            RefKind.ORGANISATION, match.start(), match.end(), known.name if known else name
         )
 
     def _role_reference(self, phrase: str) -> Reference | None:
@@ -221,6 +237,40 @@ def _strip_articles(phrase: str) -> str:
 
 
 _HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
+_ARTICLE_BEFORE = re.compile(r"(?:^|\s)(?:the|a|an|The|A|An)\s+$")
+# Nouns that end the name of a body that speaks for itself: "the Foreign Ministry said".
+INSTITUTIONS = frozenset(
+    """
+    ministry department office government embassy agency commission council parliament
+    committee service mission presidency administration cabinet secretariat command
+    """.split()
+)
+# Words for nationalities: "Austrian Foreign Minister Katrin Moser" is Katrin Moser.
+DEMONYMS = frozenset(
+    """
+    Afghan Albanian Algerian American Argentine Armenian Australian Austrian Azerbaijani
+    Belarusian Belgian Brazilian British Bulgarian Canadian Chinese Croatian Czech Danish
+    Dutch Egyptian English Estonian Finnish French Georgian German Greek Hungarian Indian
+    Iranian Iraqi Irish Israeli Italian Japanese Jordanian Kazakh Korean Latvian Lebanese
+    Libyan Lithuanian Mexican Moldovan Norwegian Pakistani Palestinian Polish Portuguese
+    Romanian Russian Saudi Scottish Serbian Slovak Slovenian Spanish Swedish Swiss Syrian
+    Turkish Ukrainian Uzbek Venezuelan Welsh Yemeni European Western Eastern Soviet
+    """.split()
+)
+
+
+def name_tail(tokens: list[str]) -> list[str]:
+    """The words of a capitalised run that can be a person's name: those after the last
+    title, role word, demonym or non-name ("Russian Deputy Foreign Minister Sergei
+    Ryabkov" → "Sergei Ryabkov"). Empty when the run ends with a non-name ("Cold War")."""
+    cut = 0
+    for index, token in enumerate(tokens):
+        bare = _POSSESSIVE.sub("", token)
+        if bare in NOT_NAMES or bare in DEMONYMS or fold(bare).rstrip(".") in ROLE_WORDS:
+            cut = index + 1
+    return tokens[cut:]
+
+
 _ROLE_RUN = re.compile(r"((?:[A-Za-z.'’-]+\s+){1,5})$")
 
 
