@@ -470,16 +470,17 @@ class _Reader:
     def _split_quote_start(self, quote: MarkedQuote, sentence: Span) -> MarkedQuote | None:
         """The first half when this quote continues one split by its attribution:
         “We came here to find a solution,” Moser said, “but a solution needs two…”."""
-        earlier = [
-            q
+        closes = [
+            (q.close_mark, q)
             for q in self.quotes
             if q.close_mark is not None and sentence.start <= q.close_mark < quote.outer_start
         ]
-        if not earlier or self.text[earlier[-1].close_mark - 1] != ",":
+        if not closes or self.text[closes[-1][0] - 1] != ",":
             return None
-        between = self.masked[earlier[-1].outer_end : quote.outer_start].strip()
+        first_half = closes[-1][1]
+        between = self.masked[first_half.outer_end : quote.outer_start].strip()
         splits = between.endswith(",") and _CUE.search(between) is not None and "." not in between
-        return earlier[-1] if splits else None
+        return first_half if splits else None
 
 
 def attribute_quotes(
