@@ -224,6 +224,16 @@ class Archive:
             doc_id: " ".join(filter(None, (meta.title, meta.outlet, Path(meta.source).stem)))
             for doc_id, meta in every.items()
         }
+        # Words of one title or outlet ("Putin's Perspectives", "Reuters"), when only one
+        # document has them all: fuzzy scores alone tie on a word many titles share.
+        words = set(utils.default_process(reference).split())
+        holding = [
+            every[doc_id]
+            for doc_id, text in choices.items()
+            if words and words <= set(utils.default_process(text).split())
+        ]
+        if len(holding) == 1:
+            return holding[0], holding
         scored = process.extract(
             reference,
             choices,

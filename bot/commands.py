@@ -136,6 +136,9 @@ def split_line(command: Command[Ctx], words: Sequence[str]) -> dict[str, str]:
                 raise CommandError(f"`--{key}` needs a value.")
         elif sep and not word.startswith("-") and command.param(key) is not None:
             named[key] = value
+        elif word.startswith("--") and key:
+            # Not a word of the speaker's name: a mistyped option must not vanish into it.
+            raise CommandError(f"`{command.name}` has no option `{key}`: {command.usage}")
         else:
             loose.append(word)
         i += 1

@@ -126,7 +126,10 @@ def digest_reply(view: DigestView) -> Reply:
     for heading, stories in ((m.DIGEST_NEW_STORIES, new), (m.DIGEST_UPDATED_STORIES, updated)):
         if stories:
             items = [
-                _story_item(s.story.doc_ids, s.new_doc_ids, s.story.headline, docs) for s in stories
+                _story_item(
+                    s.story.doc_ids, s.new_doc_ids, s.story.headline, docs, digest.window_end
+                )
+                for s in stories
             ]
             sections.append(_limited(heading, items))
     if digest.repeated:
@@ -176,11 +179,15 @@ def digest_reply(view: DigestView) -> Reply:
 
 
 def _story_item(
-    doc_ids: Sequence[str], new_ids: Sequence[str], headline: str, docs: Mapping[str, DocFacts]
+    doc_ids: Sequence[str],
+    new_ids: Sequence[str],
+    headline: str,
+    docs: Mapping[str, DocFacts],
+    window_end: datetime,
 ) -> Item:
-    outlets = [
-        o for o in dict.fromkeys(docs[d].label for d in doc_ids if d in docs) if o != headline
-    ]
+    # Coverage that arrived after the window (a past window digested late) is not named.
+    arrived = [docs[d] for d in doc_ids if d in docs and docs[d].ingested_at <= window_end]
+    outlets = [o for o in dict.fromkeys(d.label for d in arrived) if o != headline]
     lead = next((docs[d] for d in new_ids if d in docs and docs[d].summary), None)
     detail = " — ".join(filter(None, [", ".join(outlets), lead.summary if lead else ""]))
     links = tuple(Link(docs[d].label, docs[d].url) for d in new_ids if d in docs and docs[d].url)

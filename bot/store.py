@@ -244,6 +244,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # SQLite's own lower() folds ASCII only, and `ilike` compiles to lower(x) LIKE lower(y):
+    # without this, searching "песков" misses "Песков" on SQLite but not on PostgreSQL.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Store:
@@ -345,7 +352,7 @@ class Store:
     def document_meta(self, ids: Iterable[str] | None = None) -> dict[str, DocumentMeta]:
         """Metadata without text: of these documents, or of all of them."""
         columns = [getattr(documents.c, name) for name in _META_COLUMNS]
-        query = select(*columns).order_by(documents.c.published, documents.c.id)
+        query = select(*columns).order_by(documents.c.published.asc().nulls_first(), documents.c.id)
         rows = []
         with self.engine.connect() as conn:
             if ids is None:
@@ -409,7 +416,7 @@ class Store:
             rows = conn.execute(
                 select(quotes)
                 .where(quotes.c.text.ilike(pattern, escape="\\"))
-                .order_by(quotes.c.id)
+                .order_by(quotes.c.doc_id, quotes.c.start)
                 .limit(limit)
             )
             return [_quote(row._mapping) for row in rows]
@@ -423,7 +430,7 @@ class Store:
                     documents.c.title.ilike(pattern, escape="\\")
                     | documents.c.text.ilike(pattern, escape="\\")
                 )
-                .order_by(documents.c.published, documents.c.id)
+                .order_by(documents.c.published.asc().nulls_first(), documents.c.id)
                 .limit(limit)
             )
             return [row.id for row in rows]
@@ -503,13 +510,20 @@ class Store:
         query = select(clusters).where(clusters.c.outlet_count >= min_outlets)
         if speaker is not None:
             query = query.where(clusters.c.speaker == speaker)
-        if ids is not None:
-            query = query.where(clusters.c.id.in_(list(ids)))
         if updated_since is not None:
             query = query.where(clusters.c.updated_at > updated_since)
-        query = query.order_by(clusters.c.outlet_count.desc(), clusters.c.first_seen, clusters.c.id)
         with self.engine.connect() as conn:
-            heads = [dict(row._mapping) for row in conn.execute(query)]
+            if ids is None:
+                heads = [dict(row._mapping) for row in conn.execute(query)]
+            else:
+                # In chunks: PostgreSQL takes at most 65535 parameters per statement.
+                heads = []
+                for chunk in _chunks(sorted(set(ids)), 500):
+                    rows = conn.execute(query.where(clusters.c.id.in_(chunk)))
+                    heads.extend(dict(row._mapping) for row in rows)
+            # Sorted here, not in SQL, so that both backends give the same order (NULL
+            # dates first, ids by code point whatever the database's collation).
+            heads.sort(key=lambda h: (-h["outlet_count"], *_nulls_first(h["first_seen"]), h["id"]))
             members = self._members(conn, [h["id"] for h in heads])
         return [
             ClusterRow(
@@ -592,18 +606,23 @@ class Store:
             conn.execute(delete(stories).where(stories.c.id.in_(chunk)))
 
     def stories(self, *, ids: Iterable[str] | None = None) -> list[StoryRow]:
-        query = select(stories).order_by(stories.c.first_seen, stories.c.id)
-        if ids is not None:
-            query = query.where(stories.c.id.in_(list(ids)))
+        query = select(stories)
         with self.engine.connect() as conn:
-            heads = [dict(row._mapping) for row in conn.execute(query)]
+            if ids is None:
+                heads = [dict(row._mapping) for row in conn.execute(query)]
+            else:
+                heads = []
+                for chunk in _chunks(sorted(set(ids)), 500):
+                    rows = conn.execute(query.where(stories.c.id.in_(chunk)))
+                    heads.extend(dict(row._mapping) for row in rows)
+            heads.sort(key=lambda h: (*_nulls_first(h["first_seen"]), h["id"]))
             docs: dict[str, list[str]] = {}
             wanted = [h["id"] for h in heads]
             for chunk in _chunks(wanted, 500):
                 rows = conn.execute(
                     select(documents.c.id, documents.c.story_id)
                     .where(documents.c.story_id.in_(chunk))
-                    .order_by(documents.c.published, documents.c.id)
+                    .order_by(documents.c.published.asc().nulls_first(), documents.c.id)
                 )
                 for row in rows:
                     docs.setdefault(row.story_id, []).append(row.id)
@@ -704,6 +723,10 @@ class Store:
         if value is None:
             return None
         return UTCDateTime().process_result_value(value, self.engine.dialect)
+
+
+def _nulls_first(moment: datetime | None) -> tuple[bool, datetime]:
+    return (moment is not None, moment or datetime.min.replace(tzinfo=UTC))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -107,9 +107,15 @@ def select_digest(
             continue
         if not any(on_topic(new_docs[d].searchable) for d in arrived):
             continue
-        story_news.append(
-            StoryNews(story, is_new=len(arrived) == len(story.doc_ids), new_doc_ids=arrived)
-        )
+        # New when nothing of it came before the window; a document that arrived after
+        # the window (an earlier window digested late) does not make it old.
+        earlier = [
+            d
+            for d in story.doc_ids
+            if d not in new_docs
+            and (d not in docs_by_id or docs_by_id[d].ingested_at <= window_end)
+        ]
+        story_news.append(StoryNews(story, is_new=not earlier, new_doc_ids=arrived))
 
     repeated = []
     for cluster in clusters:

@@ -14,22 +14,34 @@ from bot.reply import Item, Link, Reply, Section
 
 # Characters that can start markup anywhere in a line. Parentheses are harmless once
 # brackets are escaped (no link can form), and are left alone to keep text readable.
-# An underscore inside a word (file_name) never starts emphasis in CommonMark.
-_SPECIAL = re.compile(r"([\\`*\[\]<>|~]|(?<!\w)_|_(?!\w))")
-# Markers that only count at the start of a line: headings, lists, quotes, rules.
-_LINE_START = re.compile(r"(?m)^(\s*)([-+=>#]|\d+[.)])")
+# An underscore between two letters or digits (file_name) never starts emphasis in
+# CommonMark; any other one can (`__init__`), so it is escaped. An ampersand is escaped
+# only where it would start an entity (`&amp;` would show as `&`).
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~]|(?<![^\W_])_|_(?![^\W_])|&(?=#?[0-9A-Za-z]+;))")
+# Markers that only count at the start of a line: headings, lists, quotes, rules. An
+# ordered-list marker is escaped at its punctuation: a backslash before a digit is shown.
+_LINE_START = re.compile(r"(?m)^(\s*)(?:([-+=>#])|(\d+)([.)]))")
 
 
 def escape(text: str) -> str:
     """Untrusted text, shown literally by any CommonMark renderer."""
     escaped = _SPECIAL.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _LINE_START.sub(_escape_marker, escaped)
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    indent, marker, number, delimiter = match.groups()
+    if marker:
+        return f"{indent}\\{marker}"
+    return f"{indent}{number}\\{delimiter}"
 
 
 def link(item_link: Link) -> str:
     label = escape(item_link.label)
     url = item_link.url or ""
-    if urlsplit(url).scheme.lower() in ("http", "https") and not re.search(r"[\s<>()]", url):
+    # Inside <…> a destination may hold parentheses; only spaces, angle brackets and
+    # backslashes could end it early or change it.
+    if urlsplit(url).scheme.lower() in ("http", "https") and not re.search(r"[\s<>\\]", url):
         return f"[{label}](<{url}>)"
     return label
 

@@ -100,6 +100,8 @@ class FakeSlack:
         self._runner = web.AppRunner(app, access_log=None)
         self.port = 0
         self.history_allowed = True  # False: answer conversations.history with missing_scope
+        self._held: dict[str, int] = {}  # method: calls to let through before holding one
+        self._release = asyncio.Event()
 
     async def __aenter__(self) -> FakeSlack:
         await self.start()
@@ -120,6 +122,7 @@ class FakeSlack:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        self.release()
         for ws in list(self._sockets):
             await ws.close()
         await self._runner.cleanup()
@@ -150,6 +153,14 @@ class FakeSlack:
         queue = self._failures[method]
         queue.extend([None] * after + [Failure(status, error, retry_after)] * times)
 
+    def hold_answer(self, method: str, *, after: int = 0) -> None:
+        """Carry out the call of `method` that follows `after` more, then keep its answer
+        back until `release()`: Slack has stored the message, the sender does not know."""
+        self._held[method] = after
+
+    def release(self) -> None:
+        self._release.set()
+
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
 
@@ -179,8 +190,7 @@ class FakeSlack:
 
     async def _record(self, record: Recorded) -> None:
         self.requests.append(record)
-        async with self._changed:
-            self._changed.notify_all()
+        await self._notify()
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -202,6 +212,12 @@ class FakeSlack:
         await self._record(
             Recorded(method, request.path, dict(request.headers), body, status, answer["ok"])
         )
+        if method in self._held:
+            if self._held[method] == 0:
+                del self._held[method]
+                await self._release.wait()
+            else:
+                self._held[method] -= 1
         return web.json_response(answer, status=status, headers=headers)
 
     def _answer(self, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,15 +272,19 @@ class FakeSlack:
         await ws.prepare(request)
         self._sockets.append(ws)
         await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        await self._notify()  # send_envelope may be waiting for a connection
         try:
             async for frame in ws:
                 if frame.type == WSMsgType.TEXT:
                     self.acks.append(json.loads(frame.data))
-                    async with self._changed:
-                        self._changed.notify_all()
+                    await self._notify()
         finally:
             self._sockets.remove(ws)
         return ws
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
 
 def _blocks(body: Mapping[str, Any]) -> list[Any]:

@@ -1,0 +1,322 @@
+"""The archive on real databases: incremental ingest and the read side, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.archive import Archive
+from bot.core.documents import Document
+from bot.store import DocumentMeta, Store, clusters
+from tests.archive_fixtures import (
+    ARTICLES,
+    BACKENDS,
+    BOOK,
+    SEEDS,
+    T0,
+    PostgresDatabases,
+    load_documents,
+    new_archive,
+    postgres_databases,
+    seed_archive,
+    sqlite_url,
+    write_article,
+)
+
+PHENOMENAL = "It is phenomenal how close"
+ATMOSPHERE = "An atmosphere of mutual trust takes years to achieve"
+NOT_POSSIBLE = "It’s not possible to just declare"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresDatabases]:
+    with postgres_databases() as databases:
+        yield databases
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def seeded(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Archive]:
+    """The seeds ingested in one batch at T0; read-only for the tests that use it."""
+    if backend == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("seeded"))
+    else:
+        url = request.getfixturevalue("postgres").create()
+    archive = seed_archive(url)
+    yield archive
+    archive.store.close()
+
+
+@pytest.fixture
+def empty(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Archive]:
+    """An archive on an empty store, for tests that ingest."""
+    if backend == "sqlite":
+        url = sqlite_url(tmp_path)
+    else:
+        url = request.getfixturevalue("scratch_postgres_url")
+    archive = new_archive(url)
+    yield archive
+    archive.store.close()
+
+
+@pytest.fixture(scope="module")
+def scratch_postgres_url(postgres: PostgresDatabases) -> str:
+    return postgres.create()
+
+
+@pytest.fixture(scope="module")
+def seeds() -> list[Document]:
+    return load_documents(SEEDS)
+
+
+def snapshot(store: Store) -> dict[str, Any]:
+    """Everything ingest derives: clusters with members and relations, stories, links."""
+    return {
+        "clusters": sorted(
+            (
+                c.id,
+                c.canonical_quote_id,
+                c.canonical_text,
+                c.speaker,
+                c.earliest_doc_id,
+                c.first_seen,
+                c.outlets,
+                sorted((m.quote_id, m.relation, round(m.score, 3), m.near) for m in c.members),
+            )
+            for c in store.clusters(min_outlets=1)
+        ),
+        "stories": sorted((s.id, s.headline, s.first_seen, s.doc_ids) for s in store.stories()),
+        "story_of": sorted((d.id, d.story_id) for d in store.document_meta().values()),
+        "quotes": sorted(q.id for q in store.all_quotes()),
+    }
+
+
+def updated_at(store: Store) -> dict[str, datetime]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(clusters.c.id, clusters.c.updated_at))
+        return {row.id: row.updated_at for row in rows}
+
+
+def file_name(meta: DocumentMeta) -> str:
+    return Path(meta.source).name
+
+
+def cluster_starting(store: Store, words: str) -> str:
+    (found,) = [c.id for c in store.clusters(min_outlets=1) if c.canonical_text.startswith(words)]
+    return found
+
+
+# -- incremental ingest ------------------------------------------------------------------------
+
+
+def test_ingesting_the_same_seeds_again_adds_nothing(empty: Archive, seeds: list[Document]) -> None:
+    first = empty.ingest([*seeds, seeds[0]], now=T0)  # given twice, stored once
+    assert first.added == tuple(d.id for d in seeds) and first.skipped == ()
+    assert first.clusters_touched == 3
+    before = snapshot(empty.store)
+    clock = updated_at(empty.store)
+
+    again = empty.ingest(seeds, now=T0 + timedelta(hours=1))
+    assert again.added == ()
+    assert set(again.skipped) == {d.id for d in seeds}
+    assert (again.quotes, again.clusters_touched) == (0, 0)
+    assert snapshot(empty.store) == before
+    assert updated_at(empty.store) == clock
+    assert len(empty.documents()) == 5
+
+    # The same text under another name is the same document.
+    renamed = [replace(seeds[0], source="/elsewhere/copy.txt")]
+    assert empty.ingest(renamed, now=T0 + timedelta(hours=2)).added == ()
+
+
+ORDERS = [(4, 3, 2, 1, 0), (2, 0, 4, 1, 3), (1, 3, 0, 2, 4)]
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=lambda o: "".join(map(str, o)))
+def test_one_at_a_time_in_any_order_gives_what_one_batch_gives(
+    empty: Archive, seeded: Archive, seeds: list[Document], order: Sequence[int]
+) -> None:
+    for step, index in enumerate(order):
+        empty.ingest([seeds[index]], now=T0 + timedelta(minutes=step))
+    assert snapshot(empty.store) == snapshot(seeded.store)
+
+
+def test_a_restart_picks_up_where_the_archive_left_off(
+    empty: Archive, seeded: Archive, seeds: list[Document]
+) -> None:
+    empty.ingest(seeds[:3], now=T0)
+    restarted = Archive(empty.store, BOOK)  # indexes rebuilt from the store
+    restarted.ingest(seeds[3:], now=T0 + timedelta(hours=1))
+    assert snapshot(empty.store) == snapshot(seeded.store)
+
+
+def test_new_documents_recompute_only_the_clusters_they_link_into(
+    empty: Archive, seeds: list[Document], tmp_path: Path
+) -> None:
+    empty.ingest(seeds, now=T0)
+    phenomenal = cluster_starting(empty.store, PHENOMENAL)
+    atmosphere = cluster_starting(empty.store, ATMOSPHERE)
+    not_possible = cluster_starting(empty.store, NOT_POSSIBLE)
+    seed_story = empty.store.document_meta([seeds[0].id])[seeds[0].id].story_id
+    before = snapshot(empty.store)
+    clock = updated_at(empty.store)
+
+    # Quotes that link to nothing: the stored clusters are not even rewritten.
+    unrelated = load_documents(ARTICLES / "guillemets.md") + load_documents(
+        ARTICLES / "no_quotes.txt"
+    )
+    result = empty.ingest(unrelated, now=T0 + timedelta(days=1))
+    assert len(result.added) == 2 and result.quotes > 0
+    assert result.clusters_touched == 0
+    assert updated_at(empty.store) == clock
+    after = snapshot(empty.store)
+    assert after["clusters"] == before["clusters"]
+    assert set(before["stories"]) < set(after["stories"])  # each is a story of its own
+
+    # A quote repeated from a seed: only its component is recomputed.
+    path = write_article(
+        tmp_path,
+        "courier.md",
+        title="Kremlin cautions on a quick thaw",
+        outlet="Baltic Courier",
+        date="2016-11-12",
+        url="https://example.org/courier/thaw",
+        paragraphs=[
+            "MOSCOW – The Kremlin played down hopes of a rapid improvement in ties.",
+            f"“{ATMOSPHERE},” Kremlin spokesman Dmitry Peskov told reporters.",
+        ],
+    )
+    later = T0 + timedelta(days=2)
+    result = empty.ingest(load_documents(path), now=later)
+    # The merged quote of seed 001 joins "atmosphere" and "not possible": one component.
+    assert result.clusters_touched == 2
+    clock = updated_at(empty.store)
+    assert clock[phenomenal] == T0
+    assert clock[atmosphere] == clock[not_possible] == later
+    assert [c for c in snapshot(empty.store)["clusters"] if c[0] == phenomenal] == [
+        c for c in before["clusters"] if c[0] == phenomenal
+    ]
+
+    grown = empty.store.clusters(ids=[atmosphere])[0]
+    assert grown.outlets == (  # earliest first: the courier is dated 12 Nov, seed 001 18 Nov
+        "Reuters",
+        "002_ae0362d15ddcecd9.txt",
+        "Baltic Courier",
+        "Trump: Russia’s Chance for Friendship?",
+    )
+    new_doc = result.added[0]
+    assert [m.relation for m in grown.members if m.doc_id == new_doc] == ["verbatim"]
+    assert empty.store.document_meta([new_doc])[new_doc].story_id == seed_story
+
+
+# -- reading, on both backends ---------------------------------------------------------------------
+
+
+def test_statements_put_repeated_clusters_first(seeded: Archive) -> None:
+    found = seeded.statements("Dmitry Peskov")
+    assert [c.canonical_text[:26] for c in found.repeated] == [
+        PHENOMENAL,
+        ATMOSPHERE[:26],
+        NOT_POSSIBLE[:26],
+    ]
+    assert all(c.first_seen and c.first_seen.date() == date(2016, 11, 10) for c in found.repeated)
+    clustered = {m.quote_id for c in found.repeated for m in c.members}
+    assert found.once and not clustered & {q.id for q in found.once}
+    assert all(q.speaker == "Dmitry Peskov" for q in found.once)
+    dates = [found.docs[q.doc_id].first_seen for q in found.once]
+    assert dates == sorted(dates)
+
+
+def test_statements_filter_by_date_and_topic(seeded: Archive) -> None:
+    recent = seeded.statements("Dmitry Peskov", since=date(2017, 1, 1))
+    assert recent.repeated == ()
+    assert {file_name(recent.docs[q.doc_id]) for q in recent.once} == {"003_2a4461ba13edc195.txt"}
+    trust = seeded.statements("Dmitry Peskov", topic="MUTUAL trust")
+    assert [c.canonical_text[:20] for c in trust.repeated] == [ATMOSPHERE[:20], NOT_POSSIBLE[:20]]
+    assert trust.once == ()
+    assert seeded.statements("Nobody Atall").repeated == ()
+
+
+def test_overlaps_by_number_of_outlets(seeded: Archive) -> None:
+    found, docs = seeded.overlaps(min_outlets=2)
+    assert len(found) == 3
+    assert all(c.outlets[0] == "Reuters" and len(c.outlets) == 3 for c in found)
+    assert {m.doc_id for c in found for m in c.members} <= set(docs)
+    assert seeded.overlaps(min_outlets=4) == ([], {})
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("000", "000_9400752ccb8fb0fa.txt"),
+        ("001_824f32114a763518.txt", "001_824f32114a763518.txt"),
+        ("Reuters", "000_9400752ccb8fb0fa.txt"),
+        ("Putin’s Perspectives", "004_91b2cf10b7b235b0.txt"),
+        ("kremlin hails", "003_2a4461ba13edc195.txt"),
+        ("Trump Friendship", "001_824f32114a763518.txt"),
+    ],
+)
+def test_find_document_by_name_title_or_outlet(
+    seeded: Archive, reference: str, expected: str
+) -> None:
+    found, offered = seeded.find_document(reference)
+    assert found is not None and file_name(found) == expected
+    assert offered == [found]
+
+
+def test_find_document_by_id_prefix_and_unknown_reference(seeded: Archive) -> None:
+    reuters = next(d for d in seeded.documents() if d.outlet == "Reuters")
+    assert seeded.find_document(reuters.id[:6])[0] == reuters
+    assert seeded.find_document(reuters.id.upper())[0] == reuters
+    found, offered = seeded.find_document("Trump")  # in three titles: ask, don't guess
+    assert found is None and len(offered) >= 2
+    assert seeded.find_document("zzzz qqqq") == (None, [])
+
+
+def test_search_finds_quotes_and_documents(seeded: Archive, seeds: list[Document]) -> None:
+    found_quotes, found_docs = seeded.search("MUTUAL TRUST", limit=20)
+    assert {q.id for q in found_quotes} == {
+        q.id for q in seeded.store.all_quotes() if "mutual trust" in q.text.casefold()
+    }
+    assert len(found_quotes) == 5
+    assert {d.id for d in found_docs} == {d.id for d in seeds if "mutual trust" in d.text.lower()}
+    assert seeded.search("Augean stables", limit=1)[0][0].speaker == "Dmitry Peskov"
+    assert seeded.search("no such words anywhere", limit=5) == ([], [])
+
+
+def test_speakers_and_documents(seeded: Archive) -> None:
+    counts = seeded.speaker_counts()
+    assert counts == Counter(q.speaker for q in seeded.store.all_quotes() if q.speaker)
+    assert counts["Dmitry Peskov"] == 16  # as many as the gold gives him
+    assert "Richard Weitz" in counts  # named only in a document, still a speaker
+    assert seeded.speaker_book().get("Richard Weitz") is not None
+    assert [file_name(d) for d in seeded.documents()] == [
+        "004_91b2cf10b7b235b0.txt",
+        "000_9400752ccb8fb0fa.txt",
+        "002_ae0362d15ddcecd9.txt",
+        "001_824f32114a763518.txt",
+        "003_2a4461ba13edc195.txt",
+    ]
+
+
+def test_an_empty_archive_answers_every_read(empty: Archive) -> None:
+    assert empty.documents() == []
+    assert empty.speaker_counts() == {}
+    assert empty.overlaps() == ([], {})
+    assert empty.find_document("000") == (None, [])
+    assert empty.search("trust", limit=5) == ([], [])
+    found = empty.statements("Dmitry Peskov")
+    assert (found.repeated, found.once) == ((), ())
