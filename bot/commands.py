@@ -9,6 +9,7 @@ Handlers are added in `bot/handlers.py`; this module only knows their shape.
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,6 +140,8 @@ def split_line(command: Command[Ctx], words: Sequence[str]) -> dict[str, str]:
         elif word.startswith("--") and key:
             # Not a word of the speaker's name: a mistyped option must not vanish into it.
             raise CommandError(f"`{command.name}` has no option `{key}`: {command.usage}")
+        elif sep and value and (guess := _mistyped_option(command, key)):
+            raise CommandError(f"`{command.name}` has no option `{key}`; did you mean `{guess}`?")
         else:
             loose.append(word)
         i += 1
@@ -148,6 +151,15 @@ def split_line(command: Command[Ctx], words: Sequence[str]) -> dict[str, str]:
             raise CommandError(f"Too many words for `{command.name}`: {command.usage}")
         named[free[0].name] = " ".join(loose)
     return named
+
+
+def _mistyped_option(command: Command[Ctx], key: str) -> str | None:
+    """`sinse:2016-01-01` is a typo of `since:`, not two words of a speaker's name."""
+    if not key.islower() or not key.replace("_", "").isalpha():
+        return None
+    names = [p.name for p in command.params]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 def parse_line(line: str) -> list[str]:

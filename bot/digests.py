@@ -168,13 +168,10 @@ def digest_reply(view: DigestView) -> Reply:
     for speaker, items in sorted(by_speaker.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         shown = items[:QUOTES_PER_SPEAKER]
         rest = len(items) - len(shown)
-        sections.append(
-            Section(
-                heading=m.DIGEST_QUOTES_BY.format(speaker=speaker, count=len(items)),
-                items=tuple(shown),
-                text=m.DIGEST_MORE_QUOTES.format(rest=rest, speaker=speaker) if rest else "",
-            )
-        )
+        heading = m.DIGEST_QUOTES_BY.format(speaker=speaker, count=len(items))
+        sections.append(Section(heading=heading, items=tuple(shown)))
+        if rest:  # after the list it speaks of, as a section of its own
+            sections.append(Section(text=m.DIGEST_MORE_QUOTES.format(rest=rest, speaker=speaker)))
     return Reply(title=title, sections=tuple(sections))
 
 

@@ -127,6 +127,8 @@ def test_split_line_names_the_arguments(words: list[str], expected: dict[str, st
     [
         (QUOTES, ["Peskov", "--since"], "`--since` needs a value."),
         (QUOTES, ["Peskov", "--colour", "red"], "`quotes` has no option `colour`"),
+        (QUOTES, ["Peskov", "sinse:2016-01-01"], "`quotes` has no option `sinse`; did you mean"),
+        (QUOTES, ["Peskov", "limt:5"], "`quotes` has no option `limt`; did you mean `limit`?"),
         (REGISTRY.commands[1], ["extra"], "Too many words for `refuse`: refuse"),
     ],
 )
@@ -136,6 +138,11 @@ def test_split_line_refuses_what_it_cannot_place(
     with pytest.raises(CommandError) as raised:
         split_line(command, words)
     assert str(raised.value).startswith(message)
+
+
+def test_a_colon_in_a_name_or_text_is_not_taken_for_an_option() -> None:
+    assert split_line(QUOTES, ["Kremlin:", "statement"]) == {"speaker": "Kremlin: statement"}
+    assert split_line(QUOTES, ["Mr.", "X:", "Y"]) == {"speaker": "Mr. X: Y"}
 
 
 def test_parse_line_honours_balanced_quotes_and_the_length_limit() -> None:

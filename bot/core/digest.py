@@ -121,6 +121,8 @@ def select_digest(
     for cluster in clusters:
         if speakers is not None and cluster.speaker not in speakers:
             continue
+        # Statements, repeated or new, match a topic by their own words and the titles of
+        # the articles printing them; stories (above) match by their whole text.
         if not on_topic(cluster.canonical_text + " " + _titles(cluster, docs_by_id)):
             continue
         seen_before = [s for s in cluster.sightings if window_start and s.seen_at <= window_start]
@@ -137,7 +139,9 @@ def select_digest(
         if q.speaker is not None
         and (speakers is None or q.speaker in speakers)
         and q.id not in shown
-        and on_topic(q.text + " " + (new_docs[q.doc_id].searchable if q.doc_id in new_docs else ""))
+        and on_topic(
+            q.text + " " + (new_docs[q.doc_id].title or "" if q.doc_id in new_docs else "")
+        )
     )
     return Digest(
         window_start=window_start,
