@@ -8,11 +8,14 @@ until Ctrl-C. With no tokens it runs the console and file targets only.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import os
+import queue
 import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,9 +30,9 @@ from bot.core.documents import Document
 from bot.delivery import Sender
 from bot.digests import digest_reply, gather_digest
 from bot.handlers import BotContext, dispatcher
-from bot.outbox import Outbox, Target
+from bot.outbox import Outbox, Target, stamp
 from bot.render.markdown import render
-from bot.reply import reply_from_dict
+from bot.reply import Reply
 from bot.scheduler import DigestScheduler, Schedule, latest_slot, slot_key
 from bot.sources.files import Problem, load_path
 from bot.store import Delivery, Store
@@ -43,6 +46,19 @@ DEFAULT_SCHEDULE = Schedule("console", "0 8 * * *", "UTC", "console")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class BriefingFileSender:
+    """The "file" target: its digest is the briefing copy, written before the digest is
+    stored (see `App.stage_digest`), so there is nothing left to send."""
+
+    platform = "file"
+
+    async def send(self, channel: str, reply: Reply) -> None:
+        return None
+
+    async def already_delivered(self, channel: str, marker: str) -> bool:
+        return True
 
 
 class StartupError(Exception):
@@ -72,7 +88,10 @@ class App:
         self.rules: SourceRules = load_sources(settings.config_dir / "sources.yaml")
         self.store = Store.open(settings.storage_url)
         self.archive = Archive(self.store, self.book)
-        self.senders: dict[str, Sender] = {"console": ConsoleSender(self.out)}
+        self.senders: dict[str, Sender] = {
+            "console": ConsoleSender(self.out),
+            "file": BriefingFileSender(),
+        }
         self.outbox = Outbox(self.store, self.senders, clock=clock)
 
     def close(self) -> None:
@@ -119,7 +138,11 @@ class App:
 
     def stage_digest(self, schedule: Schedule, slot: str) -> Delivery:
         """Render and store one digest for the schedule's target, and write its Markdown
-        copy to briefings/<target>/<slot>.md, before anything is sent."""
+        copy to briefings/<target>/<slot>.md, before anything is sent. A slot that
+        already has a digest keeps it, unchanged."""
+        existing = self.store.delivery(schedule.target, slot)
+        if existing is not None:
+            return existing
         now = self.clock()
         start = self.store.last_window_end(schedule.target)
         view = gather_digest(
@@ -129,20 +152,19 @@ class App:
             speakers=self.tracked_speakers(schedule.speakers),
             topics=schedule.topics,
         )
-        reply = digest_reply(view)
-        delivery = self.outbox.stage(
+        reply = stamp(digest_reply(view), target=schedule.target, slot=slot)
+        markdown = render(reply)
+        # The copy first: then every stored digest has one, even after a crash right
+        # here, and the "file" target's delivery (which is that copy) is already done.
+        self._write_briefing(schedule.target, slot, markdown)
+        return self.outbox.stage(
             target=schedule.target,
             slot=slot,
             window_start=start,
             window_end=now,
             reply=reply,
-            markdown=render(reply),
+            markdown=markdown,
         )
-        stamped = render(reply_from_dict(delivery.reply))
-        self._write_briefing(schedule.target, slot, stamped)
-        if Target.parse(schedule.target).platform == "file":
-            self.store.update_delivery(delivery.id, status="sent", sent_at=now)  # the file is it
-        return delivery
 
     def _write_briefing(self, target: str, slot: str, markdown: str) -> Path:
         folder = self.settings.briefings_dir / Target.parse(target).folder
@@ -165,7 +187,7 @@ class App:
         slot = "once-" + self.clock().strftime("%Y-%m-%dT%H%M%S.%fZ")
         staged = []
         for schedule in self.schedules:
-            if Target.parse(schedule.target).platform in (*self.senders, "file"):
+            if Target.parse(schedule.target).platform in self.senders:
                 staged.append(self.stage_digest(schedule, slot))
             else:
                 log.warning("no connection for this target", extra={"target": schedule.target})
@@ -181,19 +203,21 @@ class App:
             f"({len(report.result.skipped)} already known, {len(report.problems)} skipped)."
         )
         adapters = self._adapters()
-        await self.outbox.recover()
-        if once:
-            await self.digest_once()
-            return
-        stop = asyncio.Event()
-        _on_signals(stop)
         scheduler = DigestScheduler(
             self.schedules, self.run_schedule, clock=self.clock, has_digest=self.has_digest
         )
+        stop = asyncio.Event()
         try:
+            # Connected first, even for --once: a platform's digest is posted through its
+            # adapter, and settling an unconfirmed send asks the platform.
             for name, adapter in adapters:
-                await asyncio.wait_for(adapter.start(), ADAPTER_START_TIMEOUT)
+                await _connect(name, adapter)
                 self._say(f"{name} connected.")
+            await self.outbox.recover()
+            if once:
+                await self.digest_once()
+                return
+            _on_signals(stop)
             ran = await scheduler.catch_up()
             if not ran:
                 self._say(self._up_to_date())
@@ -204,19 +228,31 @@ class App:
             for schedule in self.schedules:
                 self._say(f"Next digest to {schedule.target}: {scheduler.next_run(schedule)}.")
             if console and sys.stdin is not None and sys.stdin.isatty():
-                console_task = asyncio.create_task(repl(self.dispatcher(), out=self.out))
-                stop_task = asyncio.create_task(stop.wait())
-                await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (console_task, stop_task):
-                    task.cancel()
+                await self._serve_console(stop)
             else:
                 self._say("Running until Ctrl-C.")
                 await stop.wait()
         finally:
+            _off_signals()
             scheduler.shutdown()
             for _name, adapter in adapters:
                 with contextlib.suppress(Exception):
                     await adapter.close()
+
+    async def _serve_console(self, stop: asyncio.Event) -> None:
+        """The terminal REPL until /quit, end of input, or Ctrl-C."""
+        terminal = TerminalInput(sys.stdin.fileno())
+        console_task = asyncio.create_task(
+            repl(self.dispatcher(), read_line=terminal.read_line, out=self.out)
+        )
+        stop_task = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            terminal.stop()
+            for task in (console_task, stop_task):
+                task.cancel()
+            await asyncio.gather(console_task, stop_task, return_exceptions=True)
 
     async def _tick(self) -> None:
         await self.outbox.deliver_due()
@@ -233,17 +269,23 @@ class App:
             from bot.adapters.discord import DiscordAdapter
 
             discord_adapter = DiscordAdapter(discord_settings, self.dispatcher())
-            self.senders["discord"] = discord_adapter
+            self._add_sender(discord_adapter)
             adapters.append(("Discord", discord_adapter))
         if slack_settings is not None:
             from bot.adapters.slack import SlackAdapter
 
             slack_adapter = SlackAdapter(slack_settings, self.dispatcher())
-            self.senders["slack"] = slack_adapter.sender
+            self._add_sender(slack_adapter.sender)
             adapters.append(("Slack", slack_adapter))
         if not adapters:
             self._say("No DISCORD_TOKEN or SLACK_BOT_TOKEN set: console and file digests only.")
         return adapters
+
+    def _add_sender(self, sender: Sender) -> None:
+        # The outbox keeps its own mapping of senders (built before any adapter exists),
+        # so a platform's digests reach it only if the outbox is told too.
+        self.senders[sender.platform] = sender
+        self.outbox.senders[sender.platform] = sender
 
     def _platform_settings(self) -> tuple[Any, Any]:
         from bot.adapters.discord import DiscordSettings
@@ -288,14 +330,98 @@ class App:
         self.out.flush()
 
 
+async def _connect(name: str, adapter: Any) -> None:
+    """Start one adapter; a refused token or an unreachable platform is a StartupError,
+    which the CLI shows as one line (the traceback goes to the log)."""
+    try:
+        await asyncio.wait_for(adapter.start(), ADAPTER_START_TIMEOUT)
+    except TimeoutError:
+        raise StartupError(
+            f"{name}: no connection after {ADAPTER_START_TIMEOUT:.0f} s. "
+            "Check the network, or unset its token to run without it."
+        ) from None
+    except Exception as error:
+        log.debug("adapter start failed", exc_info=True, extra={"platform": name})
+        raise StartupError(
+            f"{name}: could not connect ({type(error).__name__}: {error}). "
+            "Check its token, or unset it to run without it."
+        ) from None
+
+
 def _named(name: str) -> Any:
     from bot.core.speakers import Speaker
 
     return Speaker(name)
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+
+
+def _off_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for signum in _STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signum)
+
+
+class TerminalInput:
+    """Lines typed in the terminal, read on a daemon thread, so that stopping the bot
+    never waits for Enter.
+
+    The REPL reads in asyncio's default executor, whose threads `asyncio.run` joins on
+    the way out: a thread blocked in `input()` held Ctrl-C until the user pressed Enter.
+    Here the executor's thread only waits for a line, and gives up once stopped. The
+    daemon thread reads the file descriptor itself: blocked in `sys.stdin` it would hold
+    that object's lock, and Python aborts when it finds the lock taken at exit.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self._fd = fd
+        self._wanted = threading.Semaphore(0)
+        self._lines: queue.SimpleQueue[str | EOFError] = queue.SimpleQueue()
+        self._stopped = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    def read_line(self) -> str:
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, name="console-input", daemon=True)
+            self._reader.start()
+        self._wanted.release()  # one line at a time: nothing is read that is not asked for
+        while not self._stopped.is_set():
+            try:
+                line = self._lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if isinstance(line, EOFError):
+                raise line
+            return line
+        raise EOFError
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _read(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        while True:
+            self._wanted.acquire()
+            while "\n" not in pending:
+                try:
+                    chunk = os.read(self._fd, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    if pending:
+                        self._lines.put(pending)
+                    self._lines.put(EOFError())
+                    return
+                pending += decoder.decode(chunk)
+            line, pending = pending.split("\n", 1)
+            self._lines.put(line.removesuffix("\r"))

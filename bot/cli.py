@@ -45,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`briefbot quotes Peskov | head`): not an error worth a
+        # traceback. Point stdout at /dev/null so the flush at exit fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command killed by SIGPIPE
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -195,6 +195,14 @@ class Settings:
     config_dir: Path = Path("config")
 
 
+_SECTION_KEYS: dict[str, set[str]] = {
+    "storage": {"url"},
+    "corpus": {"paths", "rescan_minutes", "max_file_mb"},
+    "briefings": {"dir"},
+    "digests": {"tracked_speakers"},
+    "discord": {"guild_id"},
+    "slack": {"command", "port", "reply_in_channel"},
+}
 _TARGET = re.compile(r"^(?:console|file|discord:\d{5,25}|slack:[A-Z0-9]{6,20})$")
 
 
@@ -210,11 +218,21 @@ def load_settings(path: Path, *, overrides: Mapping[str, Any] | None = None) -> 
             "expected a mapping of sections",
             "start from the shipped config/bot.yaml",
         )
-    known_sections = {"storage", "corpus", "briefings", "digests", "schedules", "discord", "slack"}
+    known_sections = {*_SECTION_KEYS, "schedules"}
     for key in data:
         if key not in known_sections:
             raise ConfigError(
                 path, str(key), "unknown section", f"use one of {', '.join(sorted(known_sections))}"
+            )
+        block = data[key]
+        if key in _SECTION_KEYS and isinstance(block, Mapping):
+            # A misspelt setting would otherwise be ignored without a word.
+            _refuse_unknown(
+                block,
+                _SECTION_KEYS[key],
+                path,
+                f"{key}.",
+                f"use {', '.join(sorted(_SECTION_KEYS[key]))}",
             )
     section = _Sections(path, data)
     settings = Settings(
@@ -338,7 +356,11 @@ def _schedules(path: Path, value: Any) -> tuple[Schedule, ...]:
             raise ConfigError(
                 path, key, "expected a mapping", "give name, cron, timezone and target"
             )
-        missing = [k for k in ("name", "cron", "target") if not isinstance(entry.get(k), str)]
+        missing = [
+            k
+            for k in ("name", "cron", "target")
+            if not isinstance(entry.get(k), str) or not entry[k].strip()
+        ]
         if missing:
             raise ConfigError(
                 path, f"{key}.{missing[0]}", "missing or not text", f"add `{missing[0]}:`"
@@ -376,7 +398,7 @@ def _schedules(path: Path, value: Any) -> tuple[Schedule, ...]:
                 f"unknown target {target!r}",
                 "use console, file, discord:<channel id> or slack:<channel id>",
             )
-        if any(s.name == entry["name"] for s in schedules):
+        if any(s.name == entry["name"].strip() for s in schedules):
             raise ConfigError(
                 path,
                 f"{key}.name",

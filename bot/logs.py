@@ -21,7 +21,9 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 class RedactSecrets(logging.Filter):
     def __init__(self, secrets: Iterable[str]):
         super().__init__()
-        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+        # Stripped, as the adapters strip them: a token pasted with a trailing space or
+        # newline would otherwise be logged in the form the bot actually uses.
+        self.secrets = tuple(s.strip() for s in secrets if len(s.strip()) >= 6)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -29,11 +31,21 @@ class RedactSecrets(logging.Filter):
         record.msg = self._clean(record.getMessage())
         record.args = None
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self._clean(value))
+            if key in _STANDARD or value is None or isinstance(value, bool | int | float):
+                continue
+            # Fields may be exceptions, lists or other objects: the formatters print
+            # them with str(), so that is what is checked. Clean ones keep their type.
+            text = value if isinstance(value, str) else str(value)
+            cleaned = self._clean(text)
+            if cleaned != text or isinstance(value, str):
+                setattr(record, key, cleaned)
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
 
     def _clean(self, text: str) -> str:

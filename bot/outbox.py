@@ -68,6 +68,14 @@ def marker(target: str, slot: str) -> str:
     return "ref " + hashlib.sha256(f"{target}|{slot}".encode()).hexdigest()[:10]
 
 
+def stamp(reply: Reply, *, target: str, slot: str) -> Reply:
+    """The reply with the digest's reference in its footnote; stamping twice adds nothing."""
+    ref = marker(target, slot)
+    if ref in reply.footnote:
+        return reply
+    return replace(reply, footnote=f"{reply.footnote} · {ref}" if reply.footnote else ref)
+
+
 @dataclass(frozen=True)
 class Outcome:
     delivery_id: int
@@ -106,9 +114,7 @@ class Outbox:
         markdown: str,
     ) -> Delivery:
         """Store the rendered digest under its (target, slot) key; idempotent."""
-        ref = marker(target, slot)
-        footnote = f"{reply.footnote} · {ref}" if reply.footnote else ref
-        stamped = replace(reply, footnote=footnote)
+        stamped = stamp(reply, target=target, slot=slot)
         return self.store.add_delivery(
             target=target,
             slot=slot,
@@ -181,6 +187,20 @@ class Outbox:
                 },
             )
             return Outcome(delivery.id, delivery.target, delivery.slot, Status.PENDING, str(error))
+        except Exception as error:
+            # Not a failure the sender understood: the post may or may not have gone
+            # out. Left unconfirmed, so the next run asks the platform before resending,
+            # after a backoff, and the other digests of this run still go out.
+            log.exception(
+                "digest send failed unexpectedly",
+                extra={"target": delivery.target, "slot": delivery.slot, "attempts": attempts},
+            )
+            self.store.update_delivery(
+                delivery.id,
+                next_attempt_at=self.clock() + self.backoff.delay(attempts),
+                last_error=repr(error)[:500],
+            )
+            return Outcome(delivery.id, delivery.target, delivery.slot, Status.SENDING, repr(error))
         self._mark_sent(delivery)
         log.info("digest delivered", extra={"target": delivery.target, "slot": delivery.slot})
         return Outcome(delivery.id, delivery.target, delivery.slot, Status.SENT)

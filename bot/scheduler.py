@@ -12,11 +12,14 @@ ten, and the outbox's (target, slot) key makes a second one for the same slot im
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -41,29 +44,72 @@ class Schedule:
         return f"digest:{self.name}"
 
     def trigger(self) -> CronTrigger:
-        return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
+        fields = self.cron.split()
+        if len(fields) == 5:
+            fields[4] = _weekday_names(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(self.timezone))
+
+
+# Crontab numbers weekdays from Sunday (0 or 7); APScheduler 3's from_crontab passes the
+# numbers through to its own field, which counts from Monday, so "0 8 * * 1-5" would run
+# Tuesday to Saturday. Names mean the same to both, so numbers are turned into names.
+_CRONTAB_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_NUMERIC_WEEKDAYS = re.compile(r"(?P<first>\*|\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?")
+
+
+def _weekday_names(field: str) -> str:
+    if not any(c.isdigit() for c in field):
+        return field
+    parts = []
+    for part in field.split(","):
+        match = _NUMERIC_WEEKDAYS.fullmatch(part)
+        if match is None:
+            parts.append(part)  # a name; APScheduler validates it
+            continue
+        if match["first"] == "*":
+            if match["last"] is not None:
+                raise ValueError(f"invalid weekday range {part!r}")
+            first, last = 0, 6
+        else:
+            first = int(match["first"])
+            last = int(match["last"]) if match["last"] is not None else first
+            if match["step"] is not None and match["last"] is None:
+                last = 7  # "1/2": from Monday on, every other day
+        step = int(match["step"] or 1)
+        if not 0 <= first <= last <= 7 or step < 1:
+            raise ValueError(f"invalid weekday {part!r}: use 0-7 (0 and 7 are Sunday)")
+        parts.extend(_CRONTAB_WEEKDAYS[n] for n in range(first, last + 1, step))
+    return ",".join(dict.fromkeys(parts))  # "0,7" is Sunday once
 
 
 def latest_slot(schedule: Schedule, now: datetime) -> datetime | None:
-    """The most recent time at or before `now` that the schedule fires."""
+    """The most recent time at or before `now` that the schedule fires, in UTC."""
+    # All arithmetic and comparisons in UTC: adding to a local time is wall-clock
+    # arithmetic, which drops `fold`, so on the night the clocks go back it steps back
+    # an hour, from the second 01:30 to the first; and two local times in one zone
+    # compare as if `fold` did not exist.
+    now = now.astimezone(UTC)
     trigger = schedule.trigger()
     for lookback in _LOOKBACK:
         fire: datetime | None = trigger.get_next_fire_time(None, now - lookback)
-        if fire is None or fire > now:
+        if fire is None or fire.astimezone(UTC) > now:
             continue
-        latest: datetime = fire
+        latest = fire.astimezone(UTC)
         while True:
             following: datetime | None = trigger.get_next_fire_time(
                 latest, latest + timedelta(microseconds=1)
             )
-            if following is None or following > now:
+            if following is None:
+                return latest
+            following = following.astimezone(UTC)
+            if following > now or following <= latest:
                 return latest
             latest = following
     return None
 
 
 def slot_key(slot: datetime) -> str:
-    return slot.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%MZ")
+    return slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 RunDigest = Callable[[Schedule, datetime], Awaitable[None]]
@@ -82,7 +128,7 @@ class DigestScheduler:
         self._run_digest = run_digest
         self._clock = clock
         self._has_digest = has_digest
-        self._scheduler = AsyncIOScheduler(timezone=ZoneInfo("UTC"))
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def catch_up(self) -> list[tuple[Schedule, datetime]]:
         """Run the one digest each schedule owes for its latest slot, if it has none."""
@@ -99,6 +145,8 @@ class DigestScheduler:
         return ran
 
     def start(self) -> None:
+        """Add one job per schedule and start; a second call replaces the jobs, never
+        doubles them."""
         for schedule in self.schedules:
             self._scheduler.add_job(
                 self._fire,
@@ -111,7 +159,8 @@ class DigestScheduler:
                 misfire_grace_time=MISFIRE_GRACE_SECONDS,
                 max_instances=1,
             )
-        self._scheduler.start()
+        if not self._scheduler.running:
+            self._scheduler.start()
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]], *, job_id: str) -> None:
         """A housekeeping job: outbox retries, watching the corpus for new files."""
@@ -122,8 +171,12 @@ class DigestScheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=int(seconds),
+            misfire_grace_time=max(1, math.ceil(seconds)),  # APScheduler wants a positive int
         )
+
+    def jobs(self) -> list[Job]:
+        """The scheduler's jobs, to show or inspect."""
+        return list(self._scheduler.get_jobs())
 
     def next_run(self, schedule: Schedule) -> datetime | None:
         job = self._scheduler.get_job(schedule.job_id)
