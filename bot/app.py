@@ -16,9 +16,10 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,16 +32,19 @@ from bot.delivery import Sender
 from bot.digests import digest_reply, gather_digest
 from bot.handlers import BotContext, dispatcher
 from bot.outbox import Outbox, Target, stamp
+from bot.parallel import ProcessPoolAnalyser
 from bot.render.markdown import render
 from bot.reply import Reply
 from bot.scheduler import DigestScheduler, Schedule, latest_slot, slot_key
-from bot.sources.files import Problem, load_path
+from bot.sources.files import Problem, article_files, load_path
 from bot.store import Delivery, Store
 
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_SECONDS = 30.0
 ADAPTER_START_TIMEOUT = 60.0
+INGEST_BATCH = 512  # documents stored at once in a large ingest
+POOL_MIN_BATCH = 64  # new documents in one ingest before analysis spreads over processes
 DEFAULT_SCHEDULE = Schedule("console", "0 8 * * *", "UTC", "console")
 
 
@@ -87,33 +91,62 @@ class App:
         self.book = load_speakers(settings.config_dir / "speakers.yaml")
         self.rules: SourceRules = load_sources(settings.config_dir / "sources.yaml")
         self.store = Store.open(settings.storage_url)
-        self.archive = Archive(self.store, self.book)
+        # Large ingests (a folder of hundreds of articles) analyse on every core; a
+        # handful of new articles stays in this process (a pool costs more to start).
+        self._analyser = ProcessPoolAnalyser(min_batch=POOL_MIN_BATCH)
+        self.archive = Archive(self.store, self.book, analyser=self._analyser)
         self.senders: dict[str, Sender] = {
             "console": ConsoleSender(self.out),
             "file": BriefingFileSender(),
         }
         self.outbox = Outbox(self.store, self.senders, clock=clock)
+        self._scheduler: DigestScheduler | None = None
+        self._reported: set[Problem] = set()
+        self.failure: str | None = None  # why a running bot had to stop
 
     def close(self) -> None:
+        self._analyser.close()
         self.store.close()
 
     # -- ingest ------------------------------------------------------------------------
 
     def ingest(self, paths: tuple[Path, ...] | None = None) -> IngestReport:
-        documents: list[Document] = []
+        files: list[Path] = []
         problems: list[Problem] = []
         for path in paths or self.settings.corpus_paths:
-            report = load_path(
-                path,
-                known_for=self.rules.known_for,
-                max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
-            )
-            documents.extend(report.documents)
-            problems.extend(report.problems)
-        for problem in problems:
-            log.warning("skipped a file", extra={"path": problem.path, "reason": problem.reason})
-        result = self.archive.ingest(documents, now=self.clock())
+            found, skipped = article_files(path)
+            files.extend(found)
+            problems.extend(skipped)
+        loader = partial(
+            load_path,
+            known_for=self.rules.known_for,
+            max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+        )
+
+        # A large folder is read and analysed on the pool a batch ahead of storing.
+        def batches() -> Iterator[list[Document]]:
+            for reports in self._analyser.load_batches(files, batch=INGEST_BATCH, loader=loader):
+                problems.extend(p for report in reports for p in report.problems)
+                yield [d for report in reports for d in report.documents]
+
+        results = list(self.archive.ingest_batches(batches(), now=self.clock()))
+        result = IngestResult(
+            added=tuple(doc_id for r in results for doc_id in r.added),
+            skipped=tuple(sorted({doc_id for r in results for doc_id in r.skipped})),
+            quotes=sum(r.quotes for r in results),
+            clusters_touched=sum(r.clusters_touched for r in results),
+        )
+        self._log_problems(problems)
         return IngestReport(result, tuple(problems))
+
+    def _log_problems(self, problems: list[Problem]) -> None:
+        """Each skipped file once per process, not again at every rescan."""
+        for problem in problems:
+            if problem not in self._reported:
+                log.warning(
+                    "skipped a file", extra={"path": problem.path, "reason": problem.reason}
+                )
+                self._reported.add(problem)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -144,7 +177,7 @@ class App:
         if existing is not None:
             return existing
         now = self.clock()
-        start = self.store.last_window_end(schedule.target)
+        start = self.store.last_window_end(schedule.target, slot_prefix=schedule.slot_prefix)
         view = gather_digest(
             self.archive,
             window_start=start,
@@ -176,19 +209,19 @@ class App:
         return path
 
     async def run_schedule(self, schedule: Schedule, slot: datetime) -> None:
-        self.stage_digest(schedule, slot_key(slot))
+        self.stage_digest(schedule, schedule.slot(slot))
         await self.outbox.deliver_due()
 
     def has_digest(self, schedule: Schedule, slot: datetime) -> bool:
-        return self.store.delivery(schedule.target, slot_key(slot)) is not None
+        return self.store.delivery(schedule.target, schedule.slot(slot)) is not None
 
     async def digest_once(self) -> list[Delivery]:
         """One digest now for every schedule's target that can be reached, then deliver."""
-        slot = "once-" + self.clock().strftime("%Y-%m-%dT%H%M%S.%fZ")
+        moment = "once-" + self.clock().strftime("%Y-%m-%dT%H%M%S.%fZ")
         staged = []
         for schedule in self.schedules:
             if Target.parse(schedule.target).platform in self.senders:
-                staged.append(self.stage_digest(schedule, slot))
+                staged.append(self.stage_digest(schedule, schedule.slot_prefix + moment))
             else:
                 log.warning("no connection for this target", extra={"target": schedule.target})
         await self.outbox.deliver_due()
@@ -197,22 +230,25 @@ class App:
     # -- running -----------------------------------------------------------------------
 
     async def run(self, *, once: bool = False, console: bool = True) -> None:
+        adapters = self._adapters()  # a token problem is reported before a long ingest
         report = self.ingest()
         self._say(
             f"Ingested {len(report.result.added)} new document(s) "
             f"({len(report.result.skipped)} already known, {len(report.problems)} skipped)."
         )
-        adapters = self._adapters()
         scheduler = DigestScheduler(
             self.schedules, self.run_schedule, clock=self.clock, has_digest=self.has_digest
         )
+        self._scheduler = scheduler
         stop = asyncio.Event()
+        watchers: list[asyncio.Task[None]] = []
         try:
             # Connected first, even for --once: a platform's digest is posted through its
             # adapter, and settling an unconfirmed send asks the platform.
             for name, adapter in adapters:
                 await _connect(name, adapter)
                 self._say(f"{name} connected.")
+                watchers.append(asyncio.create_task(self._watch(name, adapter, stop)))
             await self.outbox.recover()
             if once:
                 await self.digest_once()
@@ -232,8 +268,12 @@ class App:
             else:
                 self._say("Running until Ctrl-C.")
                 await stop.wait()
+            if self.failure:
+                raise StartupError(self.failure)
         finally:
             _off_signals()
+            for watcher in watchers:
+                watcher.cancel()
             scheduler.shutdown()
             for _name, adapter in adapters:
                 with contextlib.suppress(Exception):
@@ -255,12 +295,35 @@ class App:
             await asyncio.gather(console_task, stop_task, return_exceptions=True)
 
     async def _tick(self) -> None:
+        # A digest whose job never fired (the machine slept past the misfire grace) is
+        # caught up here; the (target, slot) key keeps it single if the job fires too.
+        if self._scheduler is not None:
+            await self._scheduler.catch_up()
         await self.outbox.deliver_due()
 
     async def _rescan(self) -> None:
         report = await asyncio.to_thread(self.ingest)
         if report.result.added:
             log.info("new documents", extra={"added": len(report.result.added)})
+
+    async def _watch(self, name: str, adapter: Any, stop: asyncio.Event) -> None:
+        """Stop the bot, loudly, if a platform connection ends for good (a revoked
+        token): running on silently without it would lose its commands unnoticed."""
+        wait_closed = getattr(adapter, "wait_closed", None)
+        if wait_closed is None:
+            return
+        try:
+            await wait_closed()
+            reason = "the connection closed"
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            reason = str(error) or type(error).__name__
+        log.error("platform connection ended", extra={"platform": name, "error": reason})
+        self.failure = (
+            f"{name} disconnected for good ({reason}). Restart briefbot once it is fixed."
+        )
+        stop.set()
 
     def _adapters(self) -> list[tuple[str, Any]]:
         adapters: list[tuple[str, Any]] = []
@@ -282,10 +345,8 @@ class App:
         return adapters
 
     def _add_sender(self, sender: Sender) -> None:
-        # The outbox keeps its own mapping of senders (built before any adapter exists),
-        # so a platform's digests reach it only if the outbox is told too.
         self.senders[sender.platform] = sender
-        self.outbox.senders[sender.platform] = sender
+        self.outbox.add_sender(sender)
 
     def _platform_settings(self) -> tuple[Any, Any]:
         from bot.adapters.discord import DiscordSettings
@@ -322,7 +383,7 @@ class App:
         for schedule in self.schedules:
             slot = latest_slot(schedule, self.clock())
             when = slot_key(slot) if slot else "never"
-            lines.append(f"{schedule.target}: the digest for {when} was already delivered.")
+            lines.append(f"{schedule.target}: the digest for {when} is already out or queued.")
         return " ".join(lines) + " Ask /digest for what is new now."
 
     def _say(self, text: str) -> None:

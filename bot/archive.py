@@ -8,19 +8,21 @@ regrouping the rest. Commands read through the same object.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from bot import listings
 from bot.core.analysis import Analysed, analyse
 from bot.core.documents import Document
 from bot.core.overlaps import Cluster, OverlapEngine
 from bot.core.quotes import Quote
 from bot.core.speakers import Speaker, SpeakerBook, fold
-from bot.core.stories import Story, StoryIndex
+from bot.core.stories import Story, StoryIndex, StoryMember, TermVector
+from bot.listings import StatementFilter
 from bot.store import ClusterRow, DocumentMeta, MemberRow, Store, StoryRow
 
 log = logging.getLogger(__name__)
@@ -49,18 +51,51 @@ class Archive:
         # from the store on the first ingest, not for every query.
         self._overlap_engine: OverlapEngine | None = None
         self._story_index: StoryIndex | None = None
+        # speaker_book(), rebuilt only when documents arrived (here or by another process).
+        self._named: tuple[datetime | None, int, SpeakerBook] | None = None
+        self._named_book = book
+        self._ingests = 0
 
     # -- ingest ------------------------------------------------------------------------
 
     def ingest(self, documents: Iterable[Document], *, now: datetime) -> IngestResult:
+        (result,) = self.ingest_batches([documents], now=now)
+        return result
+
+    def ingest_batches(
+        self, batches: Iterable[Iterable[Document]], *, now: datetime
+    ) -> Iterator[IngestResult]:
+        """Ingest batch after batch, yielding each batch's result. With an analyser that
+        can start work ahead (the process pool), the next batch is analysed on the other
+        cores while this one is clustered and stored here."""
+        pending: _Pending | None = None
+        for documents in batches:
+            started = self._start(documents, in_flight=pending.ids if pending else set())
+            if pending is not None:
+                yield self._finish(pending, now)
+            pending = started
+        if pending is not None:
+            yield self._finish(pending, now)
+
+    def _start(self, documents: Iterable[Document], *, in_flight: set[str]) -> _Pending:
         unique: dict[str, Document] = {}
         for document in documents:
             unique.setdefault(document.id, document)
-        known = self.store.known_document_ids(unique)
+        known = self.store.known_document_ids(unique) | (in_flight & unique.keys())
         fresh = [doc for doc_id, doc in unique.items() if doc_id not in known]
+        start = getattr(self._analyser, "start", None)
         if not fresh:
+            return _Pending(fresh, known, list)
+        if start is None:
+            return _Pending(fresh, known, lambda: self._analyser(fresh, self.book))
+        return _Pending(fresh, known, start(fresh, self.book))
+
+    def _finish(self, pending: _Pending, now: datetime) -> IngestResult:
+        known = pending.known
+        if not pending.fresh:
             return IngestResult((), tuple(sorted(known)), 0, 0)
-        analysed = self._analyser(fresh, self.book)
+        analysed = pending.result()
+        self._ingests += 1
         new_quotes = [q for item in analysed for q in item.quotes]
         self._overlaps()  # the indexes hold the archive as it was before this batch
         self._stories()
@@ -68,13 +103,14 @@ class Archive:
             self.store.add_documents(
                 conn, [(a.document, a.quotes, a.summary) for a in analysed], now=now
             )
-        touched = self._update_clusters(
+        touched, sharing = self._update_clusters(
             new_quotes, {a.document.id: a.document for a in analysed}, now
         )
-        self._update_stories([a.document for a in analysed], now)
+        terms = {a.document.id: a.terms for a in analysed if a.terms is not None}
+        self._update_stories([a.document for a in analysed], sharing, now, terms=terms)
         log.info(
             "ingested documents",
-            extra={"added": len(fresh), "skipped": len(known), "quotes": len(new_quotes)},
+            extra={"added": len(analysed), "skipped": len(known), "quotes": len(new_quotes)},
         )
         return IngestResult(
             added=tuple(a.document.id for a in analysed),
@@ -85,8 +121,10 @@ class Archive:
 
     def _update_clusters(
         self, new_quotes: Sequence[Quote], new_docs: dict[str, Document], now: datetime
-    ) -> int:
-        """Recompute only the clusters that the new quotes link into."""
+    ) -> tuple[int, dict[str, set[str]]]:
+        """Recompute only the clusters that the new quotes link into. Returns how many
+        clusters were stored, and for each new document the documents it shares a
+        cluster with (the story links)."""
         engine = self._overlaps()
         engine.add(new_quotes)
         new_ids = [q.id for q in new_quotes]
@@ -94,26 +132,38 @@ class Archive:
         for quote_id in new_ids:
             component |= engine.component(quote_id)
         if len(component) == len(new_ids) and all(len(engine.component(q)) == 1 for q in new_ids):
-            return 0  # nothing new links to anything
+            return 0, {}  # nothing new links to anything
         doc_ids = {quote_id.rsplit(":", 1)[0] for quote_id in component}
         documents = {**self.store.documents_by_ids(doc_ids - set(new_docs)), **new_docs}
         found = engine.clusters(documents, touching=new_ids)
         with self.store.transaction() as conn:
             self.store.replace_clusters(conn, component, [_cluster_row(c) for c in found], now=now)
-        return len(found)
+        sharing: dict[str, set[str]] = {}
+        for cluster in found:
+            members = {m.doc_id for m in cluster.members}
+            for doc_id in members & new_docs.keys():
+                sharing.setdefault(doc_id, set()).update(members - {doc_id})
+        return len(found), sharing
 
-    def _update_stories(self, new_documents: Sequence[Document], now: datetime) -> None:
+    def _update_stories(
+        self,
+        new_documents: Sequence[Document],
+        sharing: dict[str, set[str]],
+        now: datetime,
+        *,
+        terms: Mapping[str, TermVector] | None = None,
+    ) -> None:
         """Place each new document in a story; stories it bridges are merged."""
         index = self._stories()
-        before = {
-            d.id: d.story_id
-            for d in self.store.document_meta(
-                {q for doc in new_documents for q in self._sharing(doc.id)}
-            ).values()
-        }
+        linked = {other for others in sharing.values() for other in others}
+        before = {d.id: d.story_id for d in self.store.document_meta(linked).values()}
         touched: dict[str, Story] = {}
         for document in sorted(new_documents, key=_by_date):
-            story = index.add(document, shared_with=self._sharing(document.id))
+            story = index.add(
+                document,
+                shared_with=sharing.get(document.id, ()),
+                vector=(terms or {}).get(document.id),
+            )
             touched[story.id] = story
         # A later document may have merged stories placed earlier in this batch.
         final = {
@@ -146,62 +196,74 @@ class Archive:
         return self._overlap_engine
 
     def _stories(self) -> StoryIndex:
+        """The story index, restored from the stories stored (no text is re-read, except
+        the rare untitled document, whose headline sentence is worked out again)."""
         if self._story_index is None:
-            index = StoryIndex()
-            stored = self.store.documents_by_ids(self.store.ingested_since(None))
-            for document in sorted(stored.values(), key=_by_date):
-                index.add(document, shared_with=self._sharing(document.id))
+            index = StoryIndex(load_documents=self.store.documents_by_ids)
+            every = self.store.document_meta()
+            untitled = self.store.documents_by_ids(
+                [d.id for d in every.values() if not d.title and d.story_id]
+            )
+            unplaced = []  # stored, but the ingest stopped before placing them
+            for meta in every.values():
+                if meta.story_id is None:
+                    unplaced.append(meta.id)
+                    continue
+                member = (
+                    StoryMember.of(untitled[meta.id])
+                    if meta.id in untitled
+                    else StoryMember.titled(
+                        meta.id, published=meta.published, label=meta.label, title=meta.title or ""
+                    )
+                )
+                index.restore(member, meta.story_id)
             self._story_index = index
+            if unplaced:
+                documents = self.store.documents_by_ids(unplaced)
+                sharing = {doc_id: self._sharing(doc_id) for doc_id in documents}
+                self._update_stories(list(documents.values()), sharing, datetime.now(UTC))
         return self._story_index
 
     # -- reading -----------------------------------------------------------------------
 
     def speaker_book(self) -> SpeakerBook:
         """The configured speakers, plus everyone the documents name."""
-        book = self.book
-        for name in self.store.speaker_counts():
-            book = book.with_speaker(Speaker(name))
-        return book
+        version = (self.store.last_ingested_at(), self._ingests, self.book)
+        if self._named != version:
+            names = sorted(self.store.speaker_counts())
+            self._named_book = self.book.with_speakers(Speaker(name) for name in names)
+            self._named = version
+        return self._named_book
 
     def statements(
-        self, speaker: str, *, since: date | None = None, topic: str | None = None
+        self,
+        speaker: str,
+        *,
+        since: date | None = None,
+        topic: str | None = None,
+        limit: int | None = None,
     ) -> Statements:
-        """A speaker's quotes: clusters of repeated statements, and quotes printed once."""
-        found = [c for c in self.store.clusters(min_outlets=1, speaker=speaker)]
-        clustered = {m.quote_id for c in found for m in c.members}
-        singles = [q for q in self.store.quotes_by_speaker(speaker) if q.id not in clustered]
-        doc_ids = {m.doc_id for c in found for m in c.members} | {q.doc_id for q in singles}
-        docs = self.store.document_meta(doc_ids)
+        """A speaker's quotes: statements repeated by two or more outlets (most printed
+        first), and quotes printed once (earliest first); `limit` of each."""
+        wanted = StatementFilter(speaker, since, topic)
+        repeated = listings.repeated_statements(self.store, wanted, limit=limit)
+        once = listings.single_quotes(self.store, wanted, limit=limit)
+        doc_ids = {m.doc_id for c in repeated.items for m in c.members}
+        docs = self.store.document_meta(doc_ids | {q.doc_id for q in once.items})
+        return Statements(
+            speaker,
+            tuple(repeated.items),
+            tuple(once.items),
+            docs,
+            repeated_total=repeated.total,
+            once_total=once.total,
+        )
 
-        def keep(text: str, seen: datetime | None, doc_ids: Iterable[str]) -> bool:
-            if since is not None and (seen is None or seen.date() < since):
-                return False
-            if topic:
-                haystack = " ".join([text, *(docs[d].title or "" for d in doc_ids if d in docs)])
-                return all(word in haystack.casefold() for word in topic.casefold().split())
-            return True
-
-        repeated = [
-            c
-            for c in found
-            if len({docs[m.doc_id].label for m in c.members if m.doc_id in docs}) >= 2
-            and keep(c.canonical_text, c.first_seen, (m.doc_id for m in c.members))
-        ]
-        # A "cluster" printed by one outlet only (e.g. a fragment quoted twice by one
-        # article) is shown with the quotes printed once.
-        shown = {m.quote_id for c in repeated for m in c.members}
-        once = [
-            q
-            for q in self.store.quotes_by_speaker(speaker)
-            if q.id not in shown and keep(q.text, docs[q.doc_id].first_seen, (q.doc_id,))
-        ]
-        once.sort(key=lambda q: (docs[q.doc_id].first_seen, q.doc_id, q.start))
-        return Statements(speaker, tuple(repeated), tuple(once), docs)
-
-    def overlaps(self, *, min_outlets: int = 2) -> tuple[list[ClusterRow], dict[str, DocumentMeta]]:
-        found = self.store.clusters(min_outlets=min_outlets)
-        docs = self.store.document_meta({m.doc_id for c in found for m in c.members})
-        return found, docs
+    def overlaps(self, *, min_outlets: int = 2, limit: int | None = None) -> Overlaps:
+        """Statements printed by at least `min_outlets` outlets, the most printed first."""
+        page = listings.top_clusters(self.store, min_outlets=min_outlets, limit=limit)
+        docs = self.store.document_meta({m.doc_id for c in page.items for m in c.members})
+        return Overlaps(tuple(page.items), docs, page.total)
 
     def find_document(self, reference: str) -> tuple[DocumentMeta | None, list[DocumentMeta]]:
         """A document by id (or its first characters), file name, title or outlet."""
@@ -264,11 +326,33 @@ class Archive:
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A batch whose analysis has started."""
+
+    fresh: list[Document]
+    known: set[str]  # ids already stored or in the batch before
+    result: Callable[[], list[Analysed]]  # waits for the analysis
+
+    @property
+    def ids(self) -> set[str]:
+        return {document.id for document in self.fresh}
+
+
+@dataclass(frozen=True)
 class Statements:
     speaker: str
     repeated: tuple[ClusterRow, ...]  # printed by two or more outlets
     once: tuple[Quote, ...]
     docs: dict[str, DocumentMeta]
+    repeated_total: int = 0  # however many there are beyond the limit
+    once_total: int = 0
+
+
+@dataclass(frozen=True)
+class Overlaps:
+    clusters: tuple[ClusterRow, ...]
+    docs: dict[str, DocumentMeta]
+    total: int
 
 
 def _by_date(document: Document) -> tuple[bool, float, str]:

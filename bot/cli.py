@@ -74,15 +74,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             asyncio.run(repl(app.dispatcher()))
             return 0
         if args.command == "ingest":
-            report = app.ingest(tuple(Path(p) for p in args.paths))
-            for problem in report.problems:
-                print(f"skipped {problem}", file=sys.stderr)
+            paths = tuple(Path(p) for p in args.paths)
+            report = app.ingest(paths)  # each skipped file is logged, with its reason
             result = report.result
             print(
                 f"{len(result.added)} new document(s), {len(result.skipped)} already in the "
                 f"archive, {result.quotes} quote(s), {len(report.problems)} file(s) skipped."
             )
-            return 0
+            missing = [p for p in paths if not p.exists()]
+            return 1 if missing else 0
         if args.command == "eval":
             from bot.quality import report as quality_report
 

@@ -51,19 +51,19 @@ def quotes_command(ctx: BotContext, args: Mapping[str, object]) -> Reply:
     since = _date(args.get("since"))
     topic = str(args["topic"]) if args.get("topic") else None
     limit = int(str(args.get("limit", DEFAULT_LIMIT)))
-    found = ctx.archive.statements(speaker.name, since=since, topic=topic)
+    found = ctx.archive.statements(speaker.name, since=since, topic=topic, limit=limit)
     filters = _filters(since, topic)
-    total = len(found.repeated) + len(found.once)
+    total = found.repeated_total + found.once_total
     if total == 0:
         return Reply(title=m.NO_STATEMENTS.format(speaker=speaker.name, filters=filters))
     sections = []
     if found.repeated:
-        items = tuple(cluster_item(c, found.docs) for c in found.repeated[:limit])
+        items = tuple(cluster_item(c, found.docs) for c in found.repeated)
         sections.append(Section(heading=m.REPEATED_HEADING, items=items))
     if found.once:
-        items = tuple(quote_item(q, found.docs, show_speaker=False) for q in found.once[:limit])
+        items = tuple(quote_item(q, found.docs, show_speaker=False) for q in found.once)
         sections.append(Section(heading=m.ONCE_HEADING, items=items))
-    shown = min(limit, len(found.repeated)) + min(limit, len(found.once))
+    shown = len(found.repeated) + len(found.once)
     return Reply(
         title=m.STATEMENTS_TITLE.format(
             speaker=speaker.name, count=total, s=_plural(total), filters=filters
@@ -138,16 +138,15 @@ def _cluster_outlets(
 def overlaps_command(ctx: BotContext, args: Mapping[str, object]) -> Reply:
     minimum = int(str(args.get("min_outlets", 2)))
     limit = int(str(args.get("limit", DEFAULT_LIMIT)))
-    found, docs = ctx.archive.overlaps(min_outlets=minimum)
-    if not found:
+    found = ctx.archive.overlaps(min_outlets=minimum, limit=limit)
+    if not found.clusters:
         return Reply(title=m.NO_OVERLAPS.format(minimum=minimum))
-    items = tuple(cluster_item(c, docs) for c in found[:limit])
+    items = tuple(cluster_item(c, found.docs) for c in found.clusters)
+    total = found.total
     return Reply(
-        title=m.OVERLAPS_TITLE.format(count=len(found), s=_plural(len(found)), minimum=minimum),
+        title=m.OVERLAPS_TITLE.format(count=total, s=_plural(total), minimum=minimum),
         sections=(Section(items=items),),
-        footnote=m.SHOWING.format(shown=len(items), total=len(found))
-        if len(items) < len(found)
-        else "",
+        footnote=m.SHOWING.format(shown=len(items), total=total) if len(items) < total else "",
     )
 
 

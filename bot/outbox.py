@@ -103,6 +103,10 @@ class Outbox:
         # was left by a crash, never by a run still in progress.
         self._lock = asyncio.Lock()
 
+    def add_sender(self, sender: Sender) -> None:
+        """Connect a platform that started after the outbox was built."""
+        self.senders[sender.platform] = sender
+
     def stage(
         self,
         *,

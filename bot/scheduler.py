@@ -43,6 +43,15 @@ class Schedule:
     def job_id(self) -> str:
         return f"digest:{self.name}"
 
+    def slot(self, fire_time: datetime) -> str:
+        """The outbox key of this schedule's digest for one fire time. Named by schedule,
+        so two schedules posting to one channel keep their own digests and windows."""
+        return f"{self.name}@{slot_key(fire_time)}"
+
+    @property
+    def slot_prefix(self) -> str:
+        return f"{self.name}@"
+
     def trigger(self) -> CronTrigger:
         fields = self.cron.split()
         if len(fields) == 5:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,16 +36,18 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from bot import search_index
 from bot.core.documents import Cut, CutReason, Document, Paragraph, ParagraphKind
 from bot.core.quotes import Attribution, Quote
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -107,6 +110,10 @@ quotes = Table(
     Column("cue", String(64)),
     Column("partial", Boolean, nullable=False),
     Column("attribution", String(64), nullable=False),
+    # The document's first-seen moment (published, else ingested), copied here so that a
+    # speaker's quotes are listed in date order from one index (added in schema 2).
+    Column("seen", UTCDateTime),
+    Index("ix_quotes_speaker_seen", "speaker", "seen", "doc_id", "start", "id"),
 )
 
 clusters = Table(
@@ -121,6 +128,8 @@ clusters = Table(
     Column("outlets", JSON, nullable=False),
     Column("outlet_count", Integer, nullable=False, index=True),
     Column("updated_at", UTCDateTime, nullable=False, index=True),
+    # A speaker's repeated statements, most printed first, without reading the rows.
+    Index("ix_clusters_speaker_rank", "speaker", "outlet_count", "first_seen", "id"),
 )
 
 cluster_members = Table(
@@ -243,6 +252,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # 64 MB of page cache (the default is 2 MB): a large archive's indexes are updated at
+    # random pages on every ingest, and re-reading them from the OS each time dominated.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
     # SQLite's own lower() folds ASCII only, and `ilike` compiles to lower(x) LIKE lower(y):
     # without this, searching "песков" misses "Песков" on SQLite but not on PostgreSQL.
@@ -269,13 +281,22 @@ class Store:
         store.create_schema()
         return store
 
+    @property
+    def has_word_index(self) -> bool:
+        """SQLite keeps an FTS5 word index for search; PostgreSQL uses its text search."""
+        return self.engine.dialect.name == "sqlite"
+
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
         with self.engine.begin() as conn:
+            if self.has_word_index:
+                search_index.create(conn)
             version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))
             found = version.scalar_one_or_none()
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(found) == 1:
+                _migrate_1_to_2(conn)
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(
                     f"the database has schema version {found}, newer than this briefbot "
@@ -332,9 +353,19 @@ class Store:
                 for doc, _quotes, summary in items
             ],
         )
-        rows = [_quote_row(q) for _doc, doc_quotes, _summary in items for q in doc_quotes]
+        rows = [
+            {**_quote_row(q), "seen": doc.published or now}
+            for doc, doc_quotes, _summary in items
+            for q in doc_quotes
+        ]
         if rows:
             conn.execute(insert(quotes), rows)
+        if self.has_word_index:
+            search_index.add(
+                conn,
+                [(doc.id, doc.title, doc.text) for doc, _quotes, _summary in items],
+                [(row["id"], row["doc_id"], row["text"]) for row in rows],
+            )
 
     def document(self, doc_id: str) -> Document | None:
         with self.engine.connect() as conn:
@@ -401,6 +432,14 @@ class Store:
             rows = conn.execute(select(quotes).where(quotes.c.speaker == speaker))
             return [_quote(row._mapping) for row in rows]
 
+    def last_ingested_at(self) -> datetime | None:
+        """When the newest document arrived: tells a cache whether the archive changed."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(func.max(documents.c.ingested_at))).scalar_one_or_none()
+        if value is None:
+            return None
+        return UTCDateTime().process_result_value(value, self.engine.dialect)
+
     def speaker_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -411,29 +450,18 @@ class Store:
             return {row[0]: int(row[1]) for row in rows}
 
     def search_quotes(self, needle: str, *, limit: int) -> list[Quote]:
-        pattern = f"%{_escape_like(needle)}%"
+        """Quotes holding these words (see `search_index`): newest documents first, each
+        document's quotes in text order."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(quotes)
-                .where(quotes.c.text.ilike(pattern, escape="\\"))
-                .order_by(quotes.c.doc_id, quotes.c.start)
-                .limit(limit)
-            )
-            return [_quote(row._mapping) for row in rows]
+            ids = search_index.quote_ids(conn, needle, limit=limit)
+        found = self.quotes_by_ids(ids)
+        newest = {doc_id: n for n, doc_id in enumerate(dict.fromkeys(found[i].doc_id for i in ids))}
+        return sorted(found.values(), key=lambda q: (newest[q.doc_id], q.start))
 
     def search_documents(self, needle: str, *, limit: int) -> list[str]:
-        pattern = f"%{_escape_like(needle)}%"
+        """Ids of documents whose title or text holds these words, newest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(documents.c.id)
-                .where(
-                    documents.c.title.ilike(pattern, escape="\\")
-                    | documents.c.text.ilike(pattern, escape="\\")
-                )
-                .order_by(documents.c.published.asc().nulls_first(), documents.c.id)
-                .limit(limit)
-            )
-            return [row.id for row in rows]
+            return search_index.document_ids(conn, needle, limit=limit)
 
     def ingested_since(self, since: datetime | None) -> list[str]:
         query = select(documents.c.id).order_by(documents.c.ingested_at, documents.c.id)
@@ -714,15 +742,33 @@ class Store:
             return None
         return UTCDateTime().process_result_value(value, self.engine.dialect)
 
-    def last_window_end(self, target: str) -> datetime | None:
-        """The end of the newest digest stored for the target, sent or not yet."""
+    def last_window_end(self, target: str, *, slot_prefix: str = "") -> datetime | None:
+        """The end of the newest digest stored for the target (and, given a prefix, for
+        the slots that start with it), sent or not yet."""
+        query = select(func.max(deliveries.c.window_end)).where(deliveries.c.target == target)
+        if slot_prefix:
+            query = query.where(deliveries.c.slot.startswith(slot_prefix, autoescape=True))
         with self.engine.connect() as conn:
-            value = conn.execute(
-                select(func.max(deliveries.c.window_end)).where(deliveries.c.target == target)
-            ).scalar_one_or_none()
+            value = conn.execute(query).scalar_one_or_none()
         if value is None:
             return None
         return UTCDateTime().process_result_value(value, self.engine.dialect)
+
+
+def _migrate_1_to_2(conn: Connection) -> None:
+    """Schema 2 adds quotes.seen and the listing indexes (until migrations move to
+    Alembic)."""
+    kind = "TIMESTAMP" if conn.dialect.name == "sqlite" else "TIMESTAMP WITH TIME ZONE"
+    conn.execute(text(f"ALTER TABLE quotes ADD COLUMN seen {kind}"))
+    first_seen = (
+        select(func.coalesce(documents.c.published, documents.c.ingested_at))
+        .where(documents.c.id == quotes.c.doc_id)
+        .scalar_subquery()
+    )
+    conn.execute(update(quotes).values(seen=first_seen))
+    for index in (*quotes.indexes, *clusters.indexes):
+        index.create(conn, checkfirst=True)
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
 
 
 def _nulls_first(moment: datetime | None) -> tuple[bool, datetime]:
@@ -732,10 +778,6 @@ def _nulls_first(moment: datetime | None) -> tuple[bool, datetime]:
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _quote_row(quote: Quote) -> dict[str, Any]:

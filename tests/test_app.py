@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, StartupError, TerminalInput
+from bot.app import POOL_MIN_BATCH, App, StartupError, TerminalInput
 from bot.config import Settings, load_settings
 from bot.outbox import Status, marker
 from bot.render.markdown import render
@@ -107,13 +107,13 @@ async def test_once_prints_a_digest_and_writes_the_same_text_to_briefings(
     [briefing] = briefings("console")
     text = briefing.read_text(encoding="utf-8")
     assert text in printed
-    assert briefing.name == "once-2025-03-10T103000.000000Z.md"
+    assert briefing.name == "morning@once-2025-03-10T103000.000000Z.md"
     assert "# briefbot digest" in text
     repeated = text.split("## Repeated by more outlets", 1)[1].split("\n## ", 1)[0]
     assert "Dmitry Peskov · now 3 outlets" in repeated
     assert "phenomenal how close they are" in repeated
     assert "An atmosphere of mutual trust takes years to achieve" in repeated
-    assert marker("console", "once-2025-03-10T103000.000000Z") in text
+    assert marker("console", "morning@once-2025-03-10T103000.000000Z") in text
     [delivery] = app.store.deliveries()
     assert delivery.status == Status.SENT and delivery.markdown == text
 
@@ -248,8 +248,33 @@ async def test_a_night_of_downtime_gives_one_catch_up_digest(apps: Apps, clock: 
         app.schedules, app.run_schedule, clock=clock, has_digest=app.has_digest
     )
     assert await restarted.catch_up() == []
-    assert [d.slot for d in app.store.deliveries()] == ["2025-03-09T08:00Z", "2025-03-10T10:00Z"]
-    assert [p.name for p in briefings("console")] == ["2025-03-09T0800Z.md", "2025-03-10T1000Z.md"]
+    assert [d.slot for d in app.store.deliveries()] == [
+        "hourly@2025-03-09T08:00Z",
+        "hourly@2025-03-10T10:00Z",
+    ]
+    assert [p.name for p in briefings("console")] == [
+        "hourly@2025-03-09T0800Z.md",
+        "hourly@2025-03-10T1000Z.md",
+    ]
+
+
+async def test_two_schedules_to_one_channel_keep_their_own_digests_and_windows(
+    apps: Apps, clock: Clock
+) -> None:
+    peskov = Schedule("peskov", "0 * * * *", "UTC", "console", speakers=("Dmitry Peskov",))
+    clock.now = T0
+    app, out = apps.open(schedules=(HOURLY, peskov))
+    app.ingest()
+    slot = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)
+    await app.run_schedule(HOURLY, slot)
+    await app.run_schedule(peskov, slot)
+    assert [d.slot for d in app.store.deliveries()] == [
+        "hourly@2025-03-10T10:00Z",
+        "peskov@2025-03-10T10:00Z",
+    ]
+    # Both cover everything so far: one schedule's digest does not close the other's window.
+    assert [d.window_start for d in app.store.deliveries()] == [None, None]
+    assert out.getvalue().count("# briefbot digest: everything so far") == 2
 
 
 # Platforms
@@ -361,3 +386,25 @@ async def test_stopping_releases_a_reader_waiting_for_a_line(pipe: tuple[int, in
     os.close(write_end)  # the daemon reader sees the end and finishes
     for thread in reader:
         thread.join(5)
+
+
+def test_a_large_folder_is_read_and_analysed_on_the_pool(apps: Apps, project: Path) -> None:
+    # More files than POOL_MIN_BATCH: reading and analysis go through worker processes,
+    # with the config's per-file overrides (a pickled loader) applied there too.
+    inbox = project / "inbox"
+    inbox.mkdir()
+    count = POOL_MIN_BATCH + 6
+    for n in range(count):
+        (inbox / f"{n:03}.txt").write_text(
+            f"Report {n}\n\nMOSCOW (Reuters) - “Talks number {n} went well,” Peskov said.\n",
+            "utf-8",
+        )
+    (inbox / "notes.pdf").write_bytes(b"%PDF")
+    app, _ = apps.open()
+    report = app.ingest((inbox,))
+    assert len(report.result.added) == count
+    assert report.result.quotes == count
+    assert [p.reason for p in report.problems] == [".pdf files are not articles"]
+    found = app.archive.search("talks number 7 went", limit=5)[0]
+    assert [(q.speaker, q.text) for q in found] == [("Dmitry Peskov", "Talks number 7 went well")]
+    assert app._analyser._pool is not None  # the pool really ran

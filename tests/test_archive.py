@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.archive import Archive
+from bot.archive import Archive, Overlaps
 from bot.core.documents import Document
-from bot.store import DocumentMeta, Store, clusters
+from bot.parallel import ProcessPoolAnalyser
+from bot.store import DocumentMeta, Store, clusters, documents
 from tests.archive_fixtures import (
     ARTICLES,
     BACKENDS,
@@ -163,6 +164,28 @@ def test_a_restart_picks_up_where_the_archive_left_off(
     assert snapshot(empty.store) == snapshot(seeded.store)
 
 
+def test_batches_analysed_ahead_give_what_one_batch_gives(
+    empty: Archive, seeded: Archive, seeds: list[Document]
+) -> None:
+    with ProcessPoolAnalyser(workers=2, min_batch=1) as pool:
+        archive = Archive(empty.store, BOOK, analyser=pool)
+        results = list(archive.ingest_batches([seeds[:3], seeds[2:4], seeds[4:]], now=T0))
+    assert [len(r.added) for r in results] == [3, 1, 1]
+    assert results[1].skipped == (seeds[2].id,)  # still in flight when the batch arrived
+    assert snapshot(empty.store) == snapshot(seeded.store)
+
+
+def test_a_restart_places_documents_an_interrupted_ingest_left_without_a_story(
+    empty: Archive, seeded: Archive, seeds: list[Document]
+) -> None:
+    empty.ingest(seeds[:3], now=T0)
+    with empty.store.transaction() as conn:  # as if stopped between storing and placing
+        conn.execute(update(documents).where(documents.c.id == seeds[2].id).values(story_id=None))
+    restarted = Archive(empty.store, BOOK)
+    restarted.ingest(seeds[3:], now=T0 + timedelta(hours=1))
+    assert snapshot(empty.store)["story_of"] == snapshot(seeded.store)["story_of"]
+
+
 def test_new_documents_recompute_only_the_clusters_they_link_into(
     empty: Archive, seeds: list[Document], tmp_path: Path
 ) -> None:
@@ -238,11 +261,24 @@ def test_statements_put_repeated_clusters_first(seeded: Archive) -> None:
     assert all(q.speaker == "Dmitry Peskov" for q in found.once)
     dates = [found.docs[q.doc_id].first_seen for q in found.once]
     assert dates == sorted(dates)
+    assert (found.repeated_total, found.once_total) == (3, len(found.once))
+
+
+def test_statements_are_limited_in_the_database_and_counted_in_full(seeded: Archive) -> None:
+    every = seeded.statements("Dmitry Peskov")
+    first = seeded.statements("Dmitry Peskov", limit=2)
+    assert first.repeated == every.repeated[:2]
+    assert first.once == every.once[:2]
+    assert (first.repeated_total, first.once_total) == (3, len(every.once))
+    assert set(first.docs) == {m.doc_id for c in first.repeated for m in c.members} | {
+        q.doc_id for q in first.once
+    }
 
 
 def test_statements_filter_by_date_and_topic(seeded: Archive) -> None:
     recent = seeded.statements("Dmitry Peskov", since=date(2017, 1, 1))
     assert recent.repeated == ()
+    assert recent.once_total == len(recent.once) > 0
     assert {file_name(recent.docs[q.doc_id]) for q in recent.once} == {"003_2a4461ba13edc195.txt"}
     trust = seeded.statements("Dmitry Peskov", topic="MUTUAL trust")
     assert [c.canonical_text[:20] for c in trust.repeated] == [ATMOSPHERE[:20], NOT_POSSIBLE[:20]]
@@ -250,12 +286,26 @@ def test_statements_filter_by_date_and_topic(seeded: Archive) -> None:
     assert seeded.statements("Nobody Atall").repeated == ()
 
 
+def test_topic_words_match_word_starts_in_quotes_or_titles(seeded: Archive) -> None:
+    trust = seeded.statements("Dmitry Peskov", topic="MUTUAL trust")
+    assert seeded.statements("Dmitry Peskov", topic="mutu TRUS") == trust  # word starts
+    assert seeded.statements("Dmitry Peskov", topic="utual").repeated == ()  # not middles
+    assert seeded.statements("Dmitry Peskov", topic="!!! ???").once_total == 0
+    # A title word puts every quote of that document on the topic.
+    titled = seeded.statements("Dmitry Peskov", topic="hails")
+    titles = {titled.docs[q.doc_id].title for q in titled.once}
+    assert titles and all("Hails" in (t or "") for t in titles)
+
+
 def test_overlaps_by_number_of_outlets(seeded: Archive) -> None:
-    found, docs = seeded.overlaps(min_outlets=2)
-    assert len(found) == 3
-    assert all(c.outlets[0] == "Reuters" and len(c.outlets) == 3 for c in found)
-    assert {m.doc_id for c in found for m in c.members} <= set(docs)
-    assert seeded.overlaps(min_outlets=4) == ([], {})
+    found = seeded.overlaps(min_outlets=2)
+    assert len(found.clusters) == found.total == 3
+    assert all(c.outlets[0] == "Reuters" and len(c.outlets) == 3 for c in found.clusters)
+    assert {m.doc_id for c in found.clusters for m in c.members} <= set(found.docs)
+    assert seeded.overlaps(min_outlets=4) == Overlaps((), {}, 0)
+    top = seeded.overlaps(min_outlets=2, limit=1)
+    assert (top.clusters, top.total) == (found.clusters[:1], 3)
+    assert set(top.docs) == {m.doc_id for m in top.clusters[0].members}
 
 
 @pytest.mark.parametrize(
@@ -315,7 +365,7 @@ def test_speakers_and_documents(seeded: Archive) -> None:
 def test_an_empty_archive_answers_every_read(empty: Archive) -> None:
     assert empty.documents() == []
     assert empty.speaker_counts() == {}
-    assert empty.overlaps() == ([], {})
+    assert empty.overlaps() == Overlaps((), {}, 0)
     assert empty.find_document("000") == (None, [])
     assert empty.search("trust", limit=5) == ([], [])
     found = empty.statements("Dmitry Peskov")

@@ -282,8 +282,9 @@ def test_ingest_reports_new_known_and_bad_files(
     assert captured.out.rstrip().endswith("quote(s), 3 file(s) skipped.")
     assert "0 quote(s)" not in captured.out
     for name in ("empty.txt", "scan.txt", "photo.png"):
-        assert f"skipped inbox/{name}: " in captured.err
+        assert f'msg="skipped a file" path=inbox/{name} reason=' in captured.err
     assert "the file is empty" in captured.err
+    assert captured.err.count("skipped a file") == 3  # each once
 
     assert main(["ingest", "inbox", "seeds/000_9400752ccb8fb0fa.txt"]) == 0
     again = capsys.readouterr().out
@@ -293,10 +294,10 @@ def test_ingest_reports_new_known_and_bad_files(
 def test_ingest_of_a_missing_path_says_so(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ingest", "no-such-folder"]) == 0
+    assert main(["ingest", "no-such-folder"]) == 1
     captured = capsys.readouterr()
     assert "0 new document(s)" in captured.out and "1 file(s) skipped" in captured.out
-    assert "no-such-folder: no such file or folder" in captured.err
+    assert 'path=no-such-folder reason="no such file or folder"' in captured.err
 
 
 # Errors: exit 2, naming the file, the key and the fix

@@ -66,12 +66,18 @@ _CAPTION = re.compile(
 )
 
 
+# What ftfy changes in pure ASCII: HTML entities, control characters and terminal escapes.
+_ASCII_FTFY_FIXES = re.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+
+
 def repair_encoding(text: str) -> str:
     """Fix mojibake and odd line breaks with ftfy, keeping typographic quotes as they are."""
     return "".join(_repair_line(line) for line in text.splitlines(keepends=True))
 
 
 def _repair_line(line: str) -> str:
+    if line.isascii() and not _ASCII_FTFY_FIXES.search(line):
+        return line  # mojibake needs non-ASCII characters: nothing for ftfy to do (and fast)
     # Whole lines first: a quote mark can be part of the damage ("â€“" is –, "Ð”" is Д).
     fixed = ftfy.fix_text(line, uncurl_quotes=False)
     if not ftfy.badness.is_bad(fixed):

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
@@ -293,6 +293,7 @@ def is_merged(whole_support: int, part_supports: Sequence[int]) -> bool:
     return whole_support <= max(part_supports)
 
 
+@lru_cache(maxsize=1 << 15)  # a cluster touched again diffs the same members again
 def word_diff(
     old: str, new: str, *, old_span: tuple[int, int] | None = None, context: int = 2
 ) -> str | None:

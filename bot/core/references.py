@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind, fold
 
@@ -222,10 +222,12 @@ class People:
         return Reference(RefKind.ROLE, offset, offset + len(words), holder.name, role)
 
 
-def _role_words(phrase: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def _role_words(phrase: str) -> frozenset[str]:
     words = {w.removesuffix("'s") for w in fold(phrase).replace(",", " ").split()}
-    return words - {"the", "a", "an", "chief", "senior", "top", "official"} | (
-        {"official"} & set(fold(phrase).split())
+    return frozenset(
+        words - {"the", "a", "an", "chief", "senior", "top", "official"}
+        | ({"official"} & set(fold(phrase).split()))
     )
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process, utils
 
@@ -40,6 +40,7 @@ class Speaker:
         return self.name.split()[-1]
 
 
+@lru_cache(maxsize=1 << 16)  # the same names and role phrases are folded again and again
 def fold(text: str) -> str:
     """Compare names blind to case, accents and typographic apostrophes."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
@@ -75,9 +76,18 @@ class SpeakerBook:
         return self._by_role.get(folded)
 
     def with_speaker(self, speaker: Speaker) -> SpeakerBook:
-        if self.get(speaker.name) is not None:
-            return self
-        return SpeakerBook((*self.speakers, speaker))
+        return self.with_speakers([speaker])
+
+    def with_speakers(self, speakers: Iterable[Speaker]) -> SpeakerBook:
+        """This book plus the speakers whose names it does not know yet (one new book
+        for them all: adding thousands one at a time re-indexed the book each time)."""
+        known = set(self._by_name)
+        added = []
+        for speaker in speakers:
+            if fold(speaker.name) not in known:
+                known.add(fold(speaker.name))
+                added.append(speaker)
+        return SpeakerBook((*self.speakers, *added)) if added else self
 
     def resolve(self, query: str) -> tuple[Speaker | None, list[Speaker]]:
         """The one speaker a user meant, or None and the closest names to offer.

@@ -13,12 +13,16 @@ over the same documents (`group_stories`) gives, whatever the arrival order.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
-from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations, pairwise
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.core.documents import Document
 from bot.core.summaries import content_terms, summarise
@@ -62,14 +66,18 @@ def group_stories(
     belong to (build it from whatever cluster objects exist: for each cluster, for each
     member, add the cluster id under the member's document id)."""
     profiles: dict[str, _Profile] = {}
+    vectors: dict[str, TermVector] = {}
     for document in documents:
-        profiles.setdefault(document.id, _Profile.of(document))
+        if document.id not in profiles:
+            profiles[document.id] = _Profile.of(document)
+            vectors[document.id] = TermVector.of(document.body)
     forest = _Forest(profiles)
     for a_id, b_id in _shared_quote_pairs(clusters or {}, profiles):
         if _may_share_story(profiles[a_id], profiles[b_id], settings):
             forest.union(a_id, b_id)
     for a, b in _text_candidate_pairs(profiles.values(), settings):
-        if _similar_enough(a, b, settings):
+        score = _similarities(vectors[a.doc_id], [vectors[b.doc_id]])[0]
+        if _similar_enough(a, b, score, settings):
             forest.union(a.doc_id, b.doc_id)
     return _stories(forest.groups(), profiles)
 
@@ -81,19 +89,37 @@ def sharing_documents(doc_id: str, clusters: Mapping[str, Collection[str]]) -> s
     return {other for other, ids in clusters.items() if other != doc_id and own & set(ids)}
 
 
+DocumentLoader = Callable[[Collection[str]], Mapping[str, Document]]
+
+
 class StoryIndex:
     """Stories kept up to date one document at a time, for the running bot.
 
     Adding a document compares it only with the documents dated within the similarity
     window (and with undated ones), then joins the stories it links to. The stories are
-    always the same as `group_stories` over the documents added so far."""
+    always the same as `group_stories` over the documents added so far.
 
-    def __init__(self, *, settings: StorySettings = DEFAULT_STORY_SETTINGS) -> None:
+    Memory stays bounded at archive scale: every document keeps only its date, label
+    and title; the term vectors the text comparison needs are cached for the last
+    `cache_size` documents used, and `load_documents` (given) reads the others again
+    from the archive, which happens when a document far back in time arrives."""
+
+    def __init__(
+        self,
+        *,
+        settings: StorySettings = DEFAULT_STORY_SETTINGS,
+        load_documents: DocumentLoader | None = None,
+        cache_size: int = 10_000,  # ~5-10 KB each: weeks of a few hundred feeds
+    ) -> None:
         self._settings = settings
         self._profiles: dict[str, _Profile] = {}
         self._forest = _Forest({})
         self._dated: list[tuple[datetime, str]] = []  # sorted, for the date window
         self._undated: list[str] = []
+        self._vectors: OrderedDict[str, TermVector] = OrderedDict()  # least recently used first
+        self._load = load_documents
+        self._cache_size = cache_size
+        self._restored: dict[str, str] = {}  # story key -> first document restored under it
 
     def __len__(self) -> int:
         return len(self._profiles)
@@ -101,34 +127,60 @@ class StoryIndex:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._profiles
 
-    def add(self, document: Document, *, shared_with: Collection[str] = ()) -> Story:
+    def add(
+        self,
+        document: Document,
+        *,
+        shared_with: Collection[str] = (),
+        vector: TermVector | None = None,
+    ) -> Story:
         """Place `document` in its story and return that story.
 
         `shared_with`: ids of documents that share an overlap cluster with this one; ids
         not added yet are ignored (they link when they arrive, naming this one). Adding a
-        document again only records new `shared_with` links."""
+        document again only records new `shared_with` links. `vector`: the document's
+        `TermVector`, when analysis already worked it out."""
         if document.id not in self._profiles:
             profile = _Profile.of(document)
+            vector = vector if vector is not None else TermVector.of(document.body)
+            candidates = list(self._text_candidates(profile))
+            vectors = self._vectors_of([c.doc_id for c in candidates])
+            scores = _similarities(vector, [vectors[c.doc_id] for c in candidates])
             similar = [
                 candidate.doc_id
-                for candidate in self._text_candidates(profile)
-                if _similar_enough(profile, candidate, self._settings)
+                for candidate, score in zip(candidates, scores, strict=True)
+                if _similar_enough(profile, candidate, score, self._settings)
             ]
             self._remember(profile)
+            self._cache(profile.doc_id, vector)
             for other_id in similar:
                 self._forest.union(profile.doc_id, other_id)
-        profile = self._profiles[document.id]
-        for other_id in shared_with:
-            other = self._profiles.get(other_id)
-            if other is not None and _may_share_story(profile, other, self._settings):
-                self._forest.union(profile.doc_id, other_id)
+        self._link_shared(document.id, shared_with)
         return self.story_of(document.id)
+
+    def restore(self, member: StoryMember, story_key: str | None) -> None:
+        """Put back a document placed before (after a restart), in the story it was in:
+        every document restored with the same `story_key` is one story. No text is
+        compared: the stored stories already hold those links."""
+        if member.doc_id in self._profiles:
+            return
+        self._remember(member.profile)
+        if story_key is not None:
+            first = self._restored.setdefault(story_key, member.doc_id)
+            self._forest.union(first, member.doc_id)
 
     def story_of(self, doc_id: str) -> Story:
         return _story([self._profiles[d] for d in self._forest.group_of(doc_id)])
 
     def stories(self) -> tuple[Story, ...]:
         return _stories(self._forest.groups(), self._profiles)
+
+    def _link_shared(self, doc_id: str, shared_with: Collection[str]) -> None:
+        profile = self._profiles[doc_id]
+        for other_id in shared_with:
+            other = self._profiles.get(other_id)
+            if other is not None and _may_share_story(profile, other, self._settings):
+                self._forest.union(doc_id, other_id)
 
     def _remember(self, profile: _Profile) -> None:
         self._profiles[profile.doc_id] = profile
@@ -137,6 +189,31 @@ class StoryIndex:
             self._undated.append(profile.doc_id)
         else:
             bisect.insort(self._dated, (profile.published, profile.doc_id))
+
+    def _cache(self, doc_id: str, vector: TermVector) -> None:
+        self._vectors[doc_id] = vector
+        self._vectors.move_to_end(doc_id)
+        if self._load is not None:
+            while len(self._vectors) > self._cache_size:
+                self._vectors.popitem(last=False)
+
+    def _vectors_of(self, doc_ids: Sequence[str]) -> dict[str, TermVector]:
+        found: dict[str, TermVector] = {}
+        missing = []
+        for doc_id in doc_ids:
+            vector = self._vectors.get(doc_id)
+            if vector is None:
+                missing.append(doc_id)
+            else:
+                self._vectors.move_to_end(doc_id)
+                found[doc_id] = vector
+        if missing:
+            if self._load is None:
+                raise KeyError(f"no term vector for {missing[0]} and no way to load it")
+            for doc_id, document in self._load(missing).items():
+                found[doc_id] = TermVector.of(document.body)
+                self._cache(doc_id, found[doc_id])
+        return found
 
     def _text_candidates(self, profile: _Profile) -> Iterator[_Profile]:
         if profile.published is None:
@@ -156,17 +233,16 @@ class StoryIndex:
 
 @dataclass(frozen=True)
 class _Profile:
+    """What a story needs to know of a member document: no text."""
+
     doc_id: str
     published: datetime | None
     label: str
     title: str | None
     best_sentence: str | None  # only worked out when there is no title
-    terms: Mapping[str, float] = field(repr=False)
-    norm: float = field(repr=False)
 
     @classmethod
     def of(cls, document: Document) -> _Profile:
-        terms = _text_vector(document.body)
         best = None
         if not document.title:
             sentences = summarise(document, max_sentences=2).sentences
@@ -177,14 +253,73 @@ class _Profile:
             label=document.label,
             title=document.title,
             best_sentence=best,
-            terms=terms,
-            norm=math.sqrt(sum(w * w for w in terms.values())),
         )
 
     @property
     def order(self) -> tuple[tuple[bool, float], str]:
         """Dated before undated, then by date, then by id."""
         return (_sort_date(self.published), self.doc_id)
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    """A document as stored, to restore a StoryIndex without re-reading its text."""
+
+    profile: _Profile
+
+    @property
+    def doc_id(self) -> str:
+        return self.profile.doc_id
+
+    @classmethod
+    def of(cls, document: Document) -> StoryMember:
+        return cls(_Profile.of(document))
+
+    @classmethod
+    def titled(
+        cls, doc_id: str, *, published: datetime | None, label: str, title: str
+    ) -> StoryMember:
+        """A document with a title: the headline needs nothing from its text."""
+        return cls(_Profile(doc_id, published, label, title, None))
+
+
+# Term weights are kept as integers (thousandths): dot products are then exact whatever
+# the order of the sum, so one document against many gives what it gives pair by pair.
+_WEIGHT_SCALE = 1000
+
+
+@dataclass(frozen=True, eq=False)
+class TermVector:
+    """A document's body-text term weights, for the text similarity: terms by a stable
+    64-bit hash (the same in every process, so workers can compute it), sorted, in numpy
+    arrays (a tenth of the memory of a dict, and compared in C)."""
+
+    ids: npt.NDArray[np.int64] = field(repr=False)
+    weights: npt.NDArray[np.int64] = field(repr=False)
+    norm: float
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TermVector)
+            and np.array_equal(self.ids, other.ids)
+            and np.array_equal(self.weights, other.weights)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.ids.tobytes())
+
+    @classmethod
+    def of(cls, body: str) -> TermVector:
+        by_hash = {_term_hash(term): weight for term, weight in _text_vector(body).items()}
+        ids = np.array(sorted(by_hash), dtype=np.int64)
+        weights = np.array([round(by_hash[i] * _WEIGHT_SCALE) for i in ids], dtype=np.int64)
+        return cls(ids, weights, math.sqrt(int(weights @ weights)))
+
+
+def _term_hash(term: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(term.encode(), digest_size=8).digest(), "little", signed=True
+    )
 
 
 def _sort_date(published: datetime | None) -> tuple[bool, float]:
@@ -200,12 +335,22 @@ def _text_vector(text: str) -> dict[str, float]:
     return {term: 1 + math.log(count) for term, count in counts.items()}
 
 
-def _similarity(a: _Profile, b: _Profile) -> float:
-    if not a.norm or not b.norm:
-        return 0.0
-    small, large = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
-    dot = sum(weight * large.terms.get(term, 0.0) for term, weight in small.terms.items())
-    return dot / (a.norm * b.norm)
+def _similarities(vector: TermVector, others: Sequence[TermVector]) -> list[float]:
+    """Cosine of `vector` with each of `others`, all at once."""
+    if not others or not len(vector.ids):
+        return [0.0] * len(others)
+    ids = np.concatenate([other.ids for other in others])
+    weights = np.concatenate([other.weights for other in others])
+    at = np.searchsorted(vector.ids, ids)
+    at[at == len(vector.ids)] = 0
+    products = np.where(vector.ids[at] == ids, vector.weights[at] * weights, 0)
+    ends = np.cumsum([len(other.ids) for other in others])
+    totals = np.concatenate([[0], np.cumsum(products)])
+    dots = totals[ends] - totals[np.concatenate([[0], ends[:-1]])]
+    return [
+        int(dot) / (vector.norm * other.norm) if other.norm else 0.0
+        for dot, other in zip(dots, others, strict=True)
+    ]
 
 
 def _days_apart(a: _Profile, b: _Profile) -> float | None:
@@ -214,13 +359,13 @@ def _days_apart(a: _Profile, b: _Profile) -> float | None:
     return abs((a.published - b.published).total_seconds()) / 86_400
 
 
-def _similar_enough(a: _Profile, b: _Profile, settings: StorySettings) -> bool:
+def _similar_enough(a: _Profile, b: _Profile, similarity: float, settings: StorySettings) -> bool:
     if a.doc_id == b.doc_id:
         return False
     days = _days_apart(a, b)
     if days is None:
-        return _similarity(a, b) >= settings.similar_text_undated
-    return days <= settings.max_days_apart and _similarity(a, b) >= settings.similar_text
+        return similarity >= settings.similar_text_undated
+    return days <= settings.max_days_apart and similarity >= settings.similar_text
 
 
 def _may_share_story(a: _Profile, b: _Profile, settings: StorySettings) -> bool:

@@ -90,6 +90,15 @@ def load_path(
     return LoadReport(tuple(documents), tuple(problems))
 
 
+def article_files(path: Path) -> tuple[list[Path], list[Problem]]:
+    """The files `load_path` would read below `path`, and those it would skip, so that a
+    caller can spread the reading over processes (`load_path` on each file)."""
+    problems: list[Problem] = []
+    if not path.exists():
+        return [], [Problem(str(path), "no such file or folder")]
+    return list(_article_files(path, problems)), problems
+
+
 def _article_files(path: Path, problems: list[Problem]) -> Iterator[Path]:
     if path.is_file():
         yield path
@@ -101,7 +110,7 @@ def _article_files(path: Path, problems: list[Problem]) -> Iterator[Path]:
             yield file
         else:
             kind = f"{file.suffix} files" if file.suffix else "files without an extension"
-            problems.append(Problem(str(file), f"skipped: {kind} are not articles"))
+            problems.append(Problem(str(file), f"{kind} are not articles"))
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

@@ -20,7 +20,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapters.discord import DiscordAdapter
-from bot.app import App
+from bot.app import App, StartupError
 from bot.config import Settings
 from bot.outbox import Status, marker
 from bot.render.discord import (
@@ -648,3 +648,22 @@ async def test_a_running_app_serves_discord_until_stopped(
     assert "Discord connected." in deployment.out.getvalue()
     await fake.wait_for(lambda: not fake.connected)
     assert before == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+async def test_a_running_app_stops_with_a_clear_error_when_discord_is_gone_for_good(
+    fake: FakeDiscord, deployment: Bot
+) -> None:
+    app = deployment.open()
+    running = asyncio.create_task(app.run(console=False))
+    try:
+        async with asyncio.timeout(10):  # connected, scheduled and serving
+            while "Running until Ctrl-C." not in deployment.out.getvalue():
+                await asyncio.sleep(0.01)
+        await fake.close_gateway(code=4004)  # authentication failed: no reconnecting from this
+        with pytest.raises(StartupError, match="Discord disconnected for good"):
+            await asyncio.wait_for(running, 10)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StartupError):
+            await running
+        app.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 
-import ftfy.bad_codecs  # noqa: F401  (registers "sloppy-windows-1252" for building mojibake)
+import ftfy
+import ftfy.bad_codecs
 import pytest
 
 from bot.core.article import read_article
@@ -279,3 +282,15 @@ def test_cuts_are_ordered_disjoint_and_inside_the_text(
 def test_is_cut_is_true_exactly_inside_a_cut() -> None:
     cuts = (Cut(5, 10, CutReason.CAPTION),)
     assert [is_cut(i, cuts) for i in (4, 5, 9, 10)] == [False, True, True, False]
+
+
+def test_the_ascii_shortcut_gives_what_ftfy_gives() -> None:
+    # Pure ASCII lines skip ftfy unless they hold something ftfy fixes in ASCII.
+    rng = random.Random(7)
+    alphabet = string.printable + "&;#\x1b\x00\x7f"
+    lines = ["Tom &amp; Jerry\n", "a\x1b[31mred\x1b[0m\n", "one\r\n", "&lt;b&gt;\n"]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    for line in lines:
+        assert repair_encoding(line) == "".join(
+            ftfy.fix_text(part, uncurl_quotes=False) for part in line.splitlines(keepends=True)
+        ), repr(line)

@@ -94,3 +94,11 @@ def test_names_and_surname() -> None:
     assert peskov.names == ("Dmitry Peskov", "Peskov", "Песков")
     assert peskov.surname == "Peskov"
     assert peskov.kind is SpeakerKind.PERSON
+
+
+def test_with_speakers_adds_only_names_the_book_does_not_know() -> None:
+    book = SpeakerBook((Speaker("Dmitry Peskov", aliases=("Peskov",)),))
+    grown = book.with_speakers([Speaker("peskov"), Speaker("Jane Roe"), Speaker("JANE ROE")])
+    assert [s.name for s in grown.speakers] == ["Dmitry Peskov", "Jane Roe"]
+    assert book.with_speakers([Speaker("Dmitry Peskov")]) is book
+    assert grown.get("jane roe") == Speaker("Jane Roe")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.core.documents import Document
 from bot.core.stories import (
     Story,
     StoryIndex,
+    StoryMember,
     StorySettings,
     group_stories,
     sharing_documents,
@@ -222,6 +224,41 @@ def test_adding_one_at_a_time_in_any_order_matches_the_batch(
             assert document.id in story.doc_ids
         assert index.stories() == batch, [d.source for d in order]
         assert len(index) == len(documents)
+
+
+def test_term_vectors_dropped_from_the_cache_are_read_again(
+    seeds: dict[str, Document], rewrite: Document, articles: list[Document]
+) -> None:
+    documents = [*seeds.values(), rewrite, *articles]
+    by_id = {d.id: d for d in documents}
+    loaded: list[str] = []
+
+    def load(ids: Collection[str]) -> dict[str, Document]:
+        loaded.extend(ids)
+        return {doc_id: by_id[doc_id] for doc_id in ids}
+
+    index = StoryIndex(load_documents=load, cache_size=1)
+    for document in documents:
+        index.add(document)
+    assert index.stories() == group_stories(documents)
+    assert loaded  # the neighbours' vectors were gone and came back from the archive
+
+
+def test_a_restored_index_keeps_stories_and_links_new_documents(
+    seeds: dict[str, Document], seed_clusters: dict[str, set[str]]
+) -> None:
+    first = StoryIndex()
+    for key in ("000", "001", "003"):
+        first.add(seeds[key], shared_with=sharing_documents(seeds[key].id, seed_clusters))
+    by_id = {d.id: d for d in seeds.values()}
+    restored = StoryIndex(load_documents=lambda ids: {d: by_id[d] for d in ids})
+    for story in first.stories():
+        for doc_id in story.doc_ids:
+            restored.restore(StoryMember.of(by_id[doc_id]), story.id)
+    assert restored.stories() == first.stories()
+    new = seeds["002"]
+    joined = restored.add(new, shared_with=sharing_documents(new.id, seed_clusters))
+    assert set(joined.doc_ids) == {seeds[k].id for k in ("000", "001", "002")}
 
 
 def test_a_link_found_later_merges_two_stories(

@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic corpus generator, the harness and its baselines (see README.md)."""

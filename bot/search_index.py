@@ -1,0 +1,129 @@
+"""Word search over quotes and documents: SQLite FTS5 tables beside the archive.
+
+A LIKE scan reads every quote and every article body, which takes seconds on a 100k
+archive; an FTS5 index answers in a few milliseconds. The tables keep their own copy of
+the text (not an external-content table): those map to SQLite's implicit rowids, which
+VACUUM may renumber.
+
+Search matches whole words in order, the last one also as the start of a word
+("mutual tru" finds "mutual trust"), ignoring case, accents and punctuation. Newest
+ingested first. PostgreSQL has no FTS5; the store falls back to ILIKE there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+_TABLES = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS quote_words USING fts5("
+    "quote_id UNINDEXED, doc_id UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS document_words USING fts5("
+    "doc_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2')",
+)
+# Letters and digits, as FTS5's unicode61 tokenizer splits them.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def create(conn: Connection) -> None:
+    for statement in _TABLES:
+        conn.execute(text(statement))
+    # An archive made before the index existed: fill it once.
+    empty = conn.execute(text("SELECT count(*) FROM quote_words")).scalar_one() == 0
+    if empty and conn.execute(text("SELECT count(*) FROM quotes")).scalar_one():
+        conn.execute(
+            text(
+                "INSERT INTO quote_words (quote_id, doc_id, text) "
+                "SELECT id, doc_id, text FROM quotes ORDER BY rowid"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO document_words (doc_id, title, text) "
+                "SELECT id, coalesce(title, ''), text FROM documents ORDER BY ingested_at, id"
+            )
+        )
+
+
+def add(
+    conn: Connection,
+    documents: Sequence[tuple[str, str | None, str]],
+    quotes: Sequence[tuple[str, str, str]],
+) -> None:
+    """Index new documents (id, title, text) and quotes (id, document id, text)."""
+    if documents:
+        conn.execute(
+            text("INSERT INTO document_words (doc_id, title, text) VALUES (:id, :title, :text)"),
+            [{"id": i, "title": title or "", "text": body} for i, title, body in documents],
+        )
+    if quotes:
+        conn.execute(
+            text("INSERT INTO quote_words (quote_id, doc_id, text) VALUES (:id, :doc, :text)"),
+            [{"id": i, "doc": doc_id, "text": body} for i, doc_id, body in quotes],
+        )
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 query for these words (a phrase, the last word a prefix), or None when
+    the query holds no word at all."""
+    words = _WORD.findall(query)
+    if not words:
+        return None
+    return '"' + " ".join(words) + '" *'
+
+
+def quote_ids(conn: Connection, query: str, *, limit: int) -> list[str]:
+    """Ids of the quotes holding these words, newest ingested first."""
+    if conn.dialect.name != "sqlite":
+        return _postgres_ids(conn, query, limit, _POSTGRES_QUOTES)
+    return _fts_ids(conn, query, limit, "SELECT quote_id FROM quote_words WHERE quote_words")
+
+
+def document_ids(conn: Connection, query: str, *, limit: int) -> list[str]:
+    """Ids of the documents whose title or text holds these words, newest ingested first."""
+    if conn.dialect.name != "sqlite":
+        return _postgres_ids(conn, query, limit, _POSTGRES_DOCUMENTS)
+    return _fts_ids(conn, query, limit, "SELECT doc_id FROM document_words WHERE document_words")
+
+
+def _fts_ids(conn: Connection, query: str, limit: int, select: str) -> list[str]:
+    expression = match_expression(query)
+    if expression is None:
+        return []
+    rows = conn.execute(
+        text(f"{select} MATCH :q ORDER BY rowid DESC LIMIT :limit"),
+        {"q": expression, "limit": limit},
+    )
+    return [row[0] for row in rows]
+
+
+# PostgreSQL: the same word semantics with its own text search (words in sequence, the
+# last one a prefix), scanning rather than indexed.
+_POSTGRES_QUOTES = (
+    "SELECT q.id FROM quotes q JOIN documents d ON d.id = q.doc_id "
+    "WHERE to_tsvector('simple', q.text) @@ to_tsquery('simple', :q) "
+    "ORDER BY d.ingested_at DESC, q.doc_id, q.start LIMIT :limit"
+)
+_POSTGRES_DOCUMENTS = (
+    "SELECT id FROM documents "
+    "WHERE to_tsvector('simple', coalesce(title, '') || ' ' || text) "
+    "@@ to_tsquery('simple', :q) ORDER BY ingested_at DESC, id LIMIT :limit"
+)
+
+
+def postgres_expression(query: str) -> str | None:
+    """The tsquery for these words (in sequence, the last a prefix), or None when the
+    query holds no word; symbols never reach tsquery's own syntax."""
+    words = [word.lower() for word in _WORD.findall(query)]
+    return " <-> ".join(words) + ":*" if words else None
+
+
+def _postgres_ids(conn: Connection, query: str, limit: int, statement: str) -> list[str]:
+    expression = postgres_expression(query)
+    if expression is None:
+        return []
+    rows = conn.execute(text(statement), {"q": expression, "limit": limit})
+    return [row[0] for row in rows]
