@@ -23,26 +23,29 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
+import aiohttp
+
 from bot.adapters.console import ConsoleSender, repl
 from bot.archive import Archive, IngestResult
 from bot.commands import Dispatcher
 from bot.config import Settings, SourceRules, load_sources, load_speakers
 from bot.core.documents import Document
-from bot.delivery import Sender
+from bot.delivery import Progress, Seen, Sender
 from bot.digests import digest_reply, gather_digest
 from bot.handlers import BotContext, dispatcher
-from bot.outbox import Outbox, Target, stamp
+from bot.outbox import Backoff, Outbox, Target, stamp
 from bot.parallel import ProcessPoolAnalyser
 from bot.render.markdown import render
 from bot.reply import Reply
 from bot.scheduler import DigestScheduler, Schedule, latest_slot, slot_key
 from bot.sources.files import Problem, article_files, load_path
-from bot.store import Delivery, Store
+from bot.store import Delivery, StaleWindow, Store
 
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_SECONDS = 30.0
 ADAPTER_START_TIMEOUT = 60.0
+CONNECT_RETRY = Backoff(first_seconds=5.0, factor=2.0, cap_seconds=300.0)  # after start
 INGEST_BATCH = 512  # documents stored at once in a large ingest
 POOL_MIN_BATCH = 64  # new documents in one ingest before analysis spreads over processes
 DEFAULT_SCHEDULE = Schedule("console", "0 8 * * *", "UTC", "console")
@@ -58,11 +61,11 @@ class BriefingFileSender:
 
     platform = "file"
 
-    async def send(self, channel: str, reply: Reply) -> None:
+    async def send(self, channel: str, reply: Reply, progress: Progress) -> None:
         return None
 
-    async def already_delivered(self, channel: str, marker: str) -> bool:
-        return True
+    async def delivered(self, channel: str, ref: str) -> Seen:
+        return Seen(parts=1, total=1)
 
 
 class StartupError(Exception):
@@ -83,8 +86,10 @@ class App:
         env: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utc_now,
         out: TextIO | None = None,
+        connect_retry: Backoff = CONNECT_RETRY,
     ):
         self.settings = settings
+        self.connect_retry = connect_retry  # for a platform unreachable at start
         self.env = dict(os.environ if env is None else env)
         self.clock = clock
         self.out = out or sys.stdout
@@ -176,7 +181,9 @@ class App:
         existing = self.store.delivery(schedule.target, slot)
         if existing is not None:
             return existing
-        now = self.clock()
+        # Taken under the archive's write lock: every document stamped up to it is
+        # committed, and any committed later is stamped after it (the next window's).
+        now = self.store.moment(self.clock())
         start = self.store.last_window_end(schedule.target, slot_prefix=schedule.slot_prefix)
         view = gather_digest(
             self.archive,
@@ -190,14 +197,22 @@ class App:
         # The copy first: then every stored digest has one, even after a crash right
         # here, and the "file" target's delivery (which is that copy) is already done.
         self._write_briefing(schedule.target, slot, markdown)
-        return self.outbox.stage(
-            target=schedule.target,
-            slot=slot,
-            window_start=start,
-            window_end=now,
-            reply=reply,
-            markdown=markdown,
-        )
+        try:
+            # Older digests of this schedule that have not begun going out (their platform
+            # is down or not configured) are superseded: this one covers their windows.
+            return self.outbox.stage(
+                target=schedule.target,
+                slot=slot,
+                window_start=start,
+                window_end=now,
+                reply=reply,
+                markdown=markdown,
+                supersede_prefix=schedule.slot_prefix,
+            )
+        except StaleWindow:
+            # One of them began going out meanwhile (another process sent it): gather
+            # again, from where it ends.
+            return self.stage_digest(schedule, slot)
 
     def _write_briefing(self, target: str, slot: str, markdown: str) -> Path:
         folder = self.settings.briefings_dir / Target.parse(target).folder
@@ -242,13 +257,19 @@ class App:
         self._scheduler = scheduler
         stop = asyncio.Event()
         watchers: list[asyncio.Task[None]] = []
+        connecting: list[asyncio.Task[None]] = []
         try:
             # Connected first, even for --once: a platform's digest is posted through its
-            # adapter, and settling an unconfirmed send asks the platform.
+            # adapter, and settling an unconfirmed send asks the platform. A platform that
+            # cannot be reached now does not stop the rest: its digests wait in the
+            # outbox, and (unless --once) it is retried in the background.
             for name, adapter in adapters:
-                await _connect(name, adapter)
-                self._say(f"{name} connected.")
-                watchers.append(asyncio.create_task(self._watch(name, adapter, stop)))
+                if await self._connect_now(name, adapter):
+                    watchers.append(asyncio.create_task(self._watch(name, adapter, stop)))
+                    self.outbox.wake(name.lower())  # what waited for it is due now
+                elif not once:
+                    retry = self._keep_connecting(name, adapter, stop, watchers)
+                    connecting.append(asyncio.create_task(retry))
             await self.outbox.recover()
             if once:
                 await self.digest_once()
@@ -272,6 +293,9 @@ class App:
                 raise StartupError(self.failure)
         finally:
             _off_signals()
+            for task in connecting:
+                task.cancel()
+            await asyncio.gather(*connecting, return_exceptions=True)
             for watcher in watchers:
                 watcher.cancel()
             scheduler.shutdown()
@@ -306,6 +330,50 @@ class App:
         if report.result.added:
             log.info("new documents", extra={"added": len(report.result.added)})
 
+    async def _connect_now(self, name: str, adapter: Any) -> bool:
+        """Start the adapter; False (said, and logged) if its platform is unreachable."""
+        try:
+            await _connect(name, adapter)
+        except PlatformUnreachable as error:
+            log.warning(
+                "platform unreachable at start", extra={"platform": name, "error": str(error)}
+            )
+            self._say(f"{error} Its digests wait in the outbox; the rest runs on.")
+            return False
+        self._say(f"{name} connected.")
+        return True
+
+    async def _keep_connecting(
+        self, name: str, adapter: Any, stop: asyncio.Event, watchers: list[asyncio.Task[None]]
+    ) -> None:
+        """Retry a platform that was unreachable at start, with backoff, until it answers;
+        then deliver what waited for it. A refused token stops the bot, as at start."""
+        attempt = 0
+        while True:
+            attempt += 1
+            await asyncio.sleep(self.connect_retry.delay(attempt).total_seconds())
+            try:
+                await _connect(name, adapter)
+            except PlatformUnreachable as error:
+                log.warning(
+                    "platform still unreachable",
+                    extra={"platform": name, "attempt": attempt, "error": str(error)},
+                )
+                continue
+            except StartupError as error:
+                log.error("platform refused the bot", extra={"platform": name})
+                self.failure = str(error)
+                stop.set()
+                return
+            break
+        self._say(f"{name} connected.")
+        watchers.append(asyncio.create_task(self._watch(name, adapter, stop)))
+        self.outbox.wake(name.lower())  # its digests are due now, whatever their backoff
+        try:
+            await self.outbox.deliver_due()
+        except Exception:
+            log.exception("delivering after connecting failed", extra={"platform": name})
+
     async def _watch(self, name: str, adapter: Any, stop: asyncio.Event) -> None:
         """Stop the bot, loudly, if a platform connection ends for good (a revoked
         token): running on silently without it would lose its commands unnoticed."""
@@ -324,6 +392,11 @@ class App:
             f"{name} disconnected for good ({reason}). Restart briefbot once it is fixed."
         )
         stop.set()
+
+    def platform_adapters(self) -> list[tuple[str, Any]]:
+        """(name, adapter) for each platform whose secrets are set: built, not started,
+        their senders added to the outbox. What `run` starts."""
+        return self._adapters()
 
     def _adapters(self) -> list[tuple[str, Any]]:
         adapters: list[tuple[str, Any]] = []
@@ -373,7 +446,9 @@ class App:
             slack_settings = replace(
                 slack_settings,
                 command=self.settings.slack_command,
+                host=self.settings.slack_host,
                 port=self.settings.slack_port,
+                path=self.settings.slack_path,
                 reply_in_channel=self.settings.slack_reply_in_channel,
             )
         return discord_settings, slack_settings
@@ -391,22 +466,42 @@ class App:
         self.out.flush()
 
 
+class PlatformUnreachable(Exception):
+    """A platform could not be reached at start (network trouble, or the platform is
+    down): waiting may cure it, unlike a refused token."""
+
+
 async def _connect(name: str, adapter: Any) -> None:
-    """Start one adapter; a refused token or an unreachable platform is a StartupError,
-    which the CLI shows as one line (the traceback goes to the log)."""
+    """Start one adapter. A refused token is a StartupError, which the CLI shows as one
+    line (the traceback goes to the log); an unreachable platform is PlatformUnreachable."""
     try:
         await asyncio.wait_for(adapter.start(), ADAPTER_START_TIMEOUT)
     except TimeoutError:
-        raise StartupError(
-            f"{name}: no connection after {ADAPTER_START_TIMEOUT:.0f} s. "
-            "Check the network, or unset its token to run without it."
+        raise PlatformUnreachable(
+            f"{name}: no connection after {ADAPTER_START_TIMEOUT:.0f} s; retrying."
         ) from None
     except Exception as error:
         log.debug("adapter start failed", exc_info=True, extra={"platform": name})
+        if _unreachable(error):
+            raise PlatformUnreachable(
+                f"{name}: cannot connect yet ({type(error).__name__}: {error}); retrying."
+            ) from None
         raise StartupError(
             f"{name}: could not connect ({type(error).__name__}: {error}). "
             "Check its token, or unset it to run without it."
         ) from None
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Whether a failed start is network trouble or the platform being down, which
+    waiting may cure, rather than a refused token, which stays refused."""
+    if isinstance(error, OSError | TimeoutError | aiohttp.ClientError):
+        return True
+    status = getattr(error, "status", None)  # discord.HTTPException
+    response = getattr(error, "response", None)  # slack_sdk's SlackApiError
+    if status is None and response is not None:
+        status = getattr(response, "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
 
 
 def _named(name: str) -> Any:

@@ -8,6 +8,7 @@ regrouping the rest. Commands read through the same object.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from bot.core.quotes import Quote
 from bot.core.speakers import Speaker, SpeakerBook, fold
 from bot.core.stories import Story, StoryIndex, StoryMember, TermVector
 from bot.listings import StatementFilter
-from bot.store import ClusterRow, DocumentMeta, MemberRow, Store, StoryRow
+from bot.store import ClusterRow, DocumentMeta, MemberRow, StaleArchive, Store, StoryRow
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,13 @@ class Archive:
         self.store = store
         self.book = book
         self._analyser = analyser
-        # The overlap and story indexes are needed only to ingest, so they are rebuilt
-        # from the store on the first ingest, not for every query.
+        # The overlap and story indexes are needed only to ingest, so they are restored
+        # from the store on the first ingest, not for every query; with the store
+        # generation they were read at, which tells whether another process wrote since.
         self._overlap_engine: OverlapEngine | None = None
         self._story_index: StoryIndex | None = None
+        self._generation = 0
+        self._writing = threading.Lock()  # the indexes change under one ingest at a time
         # speaker_book(), rebuilt only when documents arrived (here or by another process).
         self._named: tuple[datetime | None, int, SpeakerBook] | None = None
         self._named_book = book
@@ -67,7 +71,12 @@ class Archive:
     ) -> Iterator[IngestResult]:
         """Ingest batch after batch, yielding each batch's result. With an analyser that
         can start work ahead (the process pool), the next batch is analysed on the other
-        cores while this one is clustered and stored here."""
+        cores while this one is clustered and stored here.
+
+        Each batch is stored in one transaction: its documents, quotes, clusters and
+        stories all, or nothing. Its documents are stamped with `now`, or just after the
+        last digest window or stamp if that is later (see `Store.write`), so that each
+        arrives in exactly one digest."""
         pending: _Pending | None = None
         for documents in batches:
             started = self._start(documents, in_flight=pending.ids if pending else set())
@@ -91,23 +100,49 @@ class Archive:
         return _Pending(fresh, known, start(fresh, self.book))
 
     def _finish(self, pending: _Pending, now: datetime) -> IngestResult:
-        known = pending.known
+        known = set(pending.known)
         if not pending.fresh:
             return IngestResult((), tuple(sorted(known)), 0, 0)
         analysed = pending.result()
+        with self._writing:
+            while True:
+                try:
+                    return self._commit(analysed, known, now)
+                except StaleArchive:
+                    # Another process wrote meanwhile: read the indexes again, and leave
+                    # out the documents it stored.
+                    stored = self.store.known_document_ids(a.document.id for a in analysed)
+                    analysed = [a for a in analysed if a.document.id not in stored]
+                    known |= stored
+
+    def _commit(self, analysed: Sequence[Analysed], known: set[str], now: datetime) -> IngestResult:
+        """Work out the batch's clusters and stories in memory, then store it all in one
+        transaction. On any failure the indexes are dropped (the store holds nothing of
+        the batch), to be restored from the store by the next ingest."""
+        if not analysed:
+            return IngestResult((), tuple(sorted(known)), 0, 0)
+        try:
+            engine, index = self._indexes()
+            new_quotes = [q for item in analysed for q in item.quotes]
+            new_docs = {a.document.id: a.document for a in analysed}
+            links = engine.add(new_quotes)
+            component, rows, sharing = self._clusters_after(engine, new_quotes, new_docs)
+            terms = {a.document.id: a.terms for a in analysed if a.terms is not None}
+            stale, stories = self._place(index, list(new_docs.values()), sharing, terms=terms)
+            with self.store.write(now, expect=self._generation) as write:
+                items = [(a.document, a.quotes, a.summary) for a in analysed]
+                self.store.add_documents(write.conn, items, now=write.moment)
+                prepared = engine.prepared(q.id for q in new_quotes)
+                self.store.add_overlap_state(write.conn, prepared, links)
+                if rows or component:
+                    self.store.replace_clusters(write.conn, component, rows, now=write.moment)
+                self.store.drop_stories(write.conn, stale)
+                self.store.save_stories(write.conn, stories, now=write.moment)
+            self._generation = write.generation
+        except BaseException:
+            self._forget()
+            raise
         self._ingests += 1
-        new_quotes = [q for item in analysed for q in item.quotes]
-        self._overlaps()  # the indexes hold the archive as it was before this batch
-        self._stories()
-        with self.store.transaction() as conn:
-            self.store.add_documents(
-                conn, [(a.document, a.quotes, a.summary) for a in analysed], now=now
-            )
-        touched, sharing = self._update_clusters(
-            new_quotes, {a.document.id: a.document for a in analysed}, now
-        )
-        terms = {a.document.id: a.terms for a in analysed if a.terms is not None}
-        self._update_stories([a.document for a in analysed], sharing, now, terms=terms)
         log.info(
             "ingested documents",
             extra={"added": len(analysed), "skipped": len(known), "quotes": len(new_quotes)},
@@ -116,45 +151,44 @@ class Archive:
             added=tuple(a.document.id for a in analysed),
             skipped=tuple(sorted(known)),
             quotes=len(new_quotes),
-            clusters_touched=touched,
+            clusters_touched=len(rows),
         )
 
-    def _update_clusters(
-        self, new_quotes: Sequence[Quote], new_docs: dict[str, Document], now: datetime
-    ) -> tuple[int, dict[str, set[str]]]:
-        """Recompute only the clusters that the new quotes link into. Returns how many
-        clusters were stored, and for each new document the documents it shares a
-        cluster with (the story links)."""
-        engine = self._overlaps()
-        engine.add(new_quotes)
+    def _forget(self) -> None:
+        self._overlap_engine = self._story_index = None
+
+    def _clusters_after(
+        self, engine: OverlapEngine, new_quotes: Sequence[Quote], new_docs: dict[str, Document]
+    ) -> tuple[set[str], list[ClusterRow], dict[str, set[str]]]:
+        """The clusters that the new quotes (already added to the engine) link into,
+        recomputed: the quotes whose stored clusters they replace, the clusters, and for
+        each new document the documents it shares a cluster with (the story links)."""
         new_ids = [q.id for q in new_quotes]
         component: set[str] = set()
         for quote_id in new_ids:
             component |= engine.component(quote_id)
         if len(component) == len(new_ids) and all(len(engine.component(q)) == 1 for q in new_ids):
-            return 0, {}  # nothing new links to anything
+            return set(), [], {}  # nothing new links to anything
         doc_ids = {quote_id.rsplit(":", 1)[0] for quote_id in component}
         documents = {**self.store.documents_by_ids(doc_ids - set(new_docs)), **new_docs}
         found = engine.clusters(documents, touching=new_ids)
-        with self.store.transaction() as conn:
-            self.store.replace_clusters(conn, component, [_cluster_row(c) for c in found], now=now)
         sharing: dict[str, set[str]] = {}
         for cluster in found:
             members = {m.doc_id for m in cluster.members}
             for doc_id in members & new_docs.keys():
                 sharing.setdefault(doc_id, set()).update(members - {doc_id})
-        return len(found), sharing
+        return component, [_cluster_row(c) for c in found], sharing
 
-    def _update_stories(
+    def _place(
         self,
+        index: StoryIndex,
         new_documents: Sequence[Document],
         sharing: dict[str, set[str]],
-        now: datetime,
         *,
         terms: Mapping[str, TermVector] | None = None,
-    ) -> None:
-        """Place each new document in a story; stories it bridges are merged."""
-        index = self._stories()
+    ) -> tuple[set[str], list[StoryRow]]:
+        """Place each new document in a story (stories it bridges are merged): the ids
+        of the stories that no longer exist, and the stories to store."""
         linked = {other for others in sharing.values() for other in others}
         before = {d.id: d.story_id for d in self.store.document_meta(linked).values()}
         touched: dict[str, Story] = {}
@@ -170,13 +204,8 @@ class Archive:
             index.story_of(s.doc_ids[0]).id: index.story_of(s.doc_ids[0]) for s in touched.values()
         }
         stale = ({sid for sid in before.values() if sid} | set(touched)) - set(final)
-        with self.store.transaction() as conn:
-            self.store.drop_stories(conn, stale)
-            self.store.save_stories(
-                conn,
-                [StoryRow(s.id, s.headline, s.first_seen, s.doc_ids) for s in final.values()],
-                now=now,
-            )
+        rows = [StoryRow(s.id, s.headline, s.first_seen, s.doc_ids) for s in final.values()]
+        return stale, rows
 
     def _sharing(self, doc_id: str) -> set[str]:
         """Documents whose quotes share an overlap cluster with this document's quotes."""
@@ -189,40 +218,64 @@ class Archive:
         rows = self.store.clusters(ids=cluster_ids, min_outlets=1)
         return {m.doc_id for row in rows for m in row.members} - {doc_id}
 
-    def _overlaps(self) -> OverlapEngine:
-        if self._overlap_engine is None:
-            self._overlap_engine = OverlapEngine()
-            self._overlap_engine.add(self.store.all_quotes())
-        return self._overlap_engine
+    def _indexes(self) -> tuple[OverlapEngine, StoryIndex]:
+        """The overlap engine and story index, restored from the store if need be."""
+        if self._overlap_engine is None or self._story_index is None:
+            # Read first: if anything is stored after this, the write's check fails and
+            # the indexes are read again, so they never miss what another process stored.
+            self._generation = self.store.generation()
+            self._overlap_engine = self._restore_overlaps()
+            self._story_index = self._restore_stories()
+        return self._overlap_engine, self._story_index
 
-    def _stories(self) -> StoryIndex:
+    def _restore_overlaps(self) -> OverlapEngine:
+        """The engine as it was: quotes, derived data and verified links put back, with
+        nothing derived or verified again."""
+        stored, links = self.store.overlap_state()
+        engine = OverlapEngine()
+        prepared = [(quote, p) for quote, p in stored if p is not None]
+        if len(prepared) == len(stored):
+            engine.restore(prepared, links)
+            return engine
+        # Quotes stored by a briefbot before schema 3: derive and verify them all, once,
+        # and store the result for the next restart.
+        engine.add(quote for quote, _ in stored)
+        every = engine.prepared(quote.id for quote, _ in stored)
+        with self.store.write(datetime.now(UTC), expect=self._generation) as write:
+            self.store.replace_overlap_state(write.conn, every, engine.links())
+        self._generation = write.generation
+        return engine
+
+    def _restore_stories(self) -> StoryIndex:
         """The story index, restored from the stories stored (no text is re-read, except
         the rare untitled document, whose headline sentence is worked out again)."""
-        if self._story_index is None:
-            index = StoryIndex(load_documents=self.store.documents_by_ids)
-            every = self.store.document_meta()
-            untitled = self.store.documents_by_ids(
-                [d.id for d in every.values() if not d.title and d.story_id]
-            )
-            unplaced = []  # stored, but the ingest stopped before placing them
-            for meta in every.values():
-                if meta.story_id is None:
-                    unplaced.append(meta.id)
-                    continue
-                member = (
-                    StoryMember.of(untitled[meta.id])
-                    if meta.id in untitled
-                    else StoryMember.titled(
-                        meta.id, published=meta.published, label=meta.label, title=meta.title or ""
-                    )
+        index = StoryIndex(load_documents=self.store.documents_by_ids)
+        every = self.store.document_meta()
+        untitled = self.store.documents_by_ids(
+            [d.id for d in every.values() if not d.title and d.story_id]
+        )
+        unplaced = []  # stored without a story by a briefbot whose ingest was not atomic
+        for meta in every.values():
+            if meta.story_id is None:
+                unplaced.append(meta.id)
+                continue
+            member = (
+                StoryMember.of(untitled[meta.id])
+                if meta.id in untitled
+                else StoryMember.titled(
+                    meta.id, published=meta.published, label=meta.label, title=meta.title or ""
                 )
-                index.restore(member, meta.story_id)
-            self._story_index = index
-            if unplaced:
-                documents = self.store.documents_by_ids(unplaced)
-                sharing = {doc_id: self._sharing(doc_id) for doc_id in documents}
-                self._update_stories(list(documents.values()), sharing, datetime.now(UTC))
-        return self._story_index
+            )
+            index.restore(member, meta.story_id)
+        if unplaced:
+            documents = self.store.documents_by_ids(unplaced)
+            sharing = {doc_id: self._sharing(doc_id) for doc_id in documents}
+            stale, rows = self._place(index, list(documents.values()), sharing)
+            with self.store.write(datetime.now(UTC), expect=self._generation) as write:
+                self.store.drop_stories(write.conn, stale)
+                self.store.save_stories(write.conn, rows, now=write.moment)
+            self._generation = write.generation
+        return index
 
     # -- reading -----------------------------------------------------------------------
 

@@ -8,7 +8,9 @@
 
 Query commands read the configured archive (after ingesting the configured corpus,
 which only adds what is new); `--corpus PATH` analyses just that path instead, in a
-throwaway in-memory archive. `--json` prints the reply as JSON.
+throwaway in-memory archive. `--json` prints the answer as data (see bot/payloads.py):
+`command`, `is_error`, `title`, `error` (the message, when there is one), then the
+command's own fields.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import logs
+from bot import messages as m
 from bot.app import App, StartupError
 from bot.config import ConfigError, load_settings
-from bot.render.markdown import render
-from bot.reply import Reply, reply_to_dict
+from bot.render.markdown import render_text
+from bot.reply import Reply
+from bot.store import StorageError
 
 QUERY_COMMANDS = ("quotes", "overlaps", "summary", "search", "sources", "speakers", "digest")
 
@@ -42,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except (ConfigError, StartupError) as error:
         print(f"briefbot: {error}", file=sys.stderr)
+        return 2
+    except StorageError as error:
+        where = "--db" if args.db else f"{args.config}: storage.url"
+        print(f"briefbot: {where}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -62,6 +70,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         if not args.db:
             overrides["storage_url"] = "sqlite://"  # just this corpus, in memory
     settings = load_settings(Path(args.config), overrides=overrides)
+    if args.command == "ingest":
+        # A path that is not there is a mistake in the command, not a file to skip.
+        missing = [path for path in args.paths if not Path(path).exists()]
+        for path in missing:
+            print("briefbot: " + m.NO_SUCH_PATH.format(path=path), file=sys.stderr)
+        if missing:
+            return 2
     app = App(settings)
     try:
         if args.command == "run":
@@ -81,39 +96,45 @@ def _dispatch(args: argparse.Namespace) -> int:
                 f"{len(result.added)} new document(s), {len(result.skipped)} already in the "
                 f"archive, {result.quotes} quote(s), {len(report.problems)} file(s) skipped."
             )
-            missing = [p for p in paths if not p.exists()]
-            return 1 if missing else 0
+            return 0
         if args.command == "eval":
             from bot.quality import report as quality_report
 
             print(quality_report(app.book))
             return 0
         app.ingest()
-        reply = app.dispatcher().run_line(_line(args))
-        _print(reply, as_json=args.json)
+        reply = app.dispatcher().run(args.command, _arguments(args))
+        _print(args.command, reply, as_json=args.json)
         return 1 if reply.is_error else 0
     finally:
         app.close()
 
 
-def _line(args: argparse.Namespace) -> str:
-    """The command as a chat user would type it, so the CLI runs the same handlers."""
-    words = [args.command]
-    positional = {"quotes": "speaker", "summary": "document", "search": "text"}.get(args.command)
-    if positional:
-        words.append(json.dumps(getattr(args, positional)))
-    for option in ("since", "topic", "limit", "min_outlets"):
-        value = getattr(args, option, None)
+def _arguments(args: argparse.Namespace) -> dict[str, str]:
+    """The command's arguments as a chat user would give them, so the CLI runs the same
+    handlers; passed as they are, never re-parsed from a line."""
+    raw: dict[str, str] = {}
+    for name in ("speaker", "document", "text", "since", "topic", "limit", "min_outlets"):
+        value = getattr(args, name, None)
         if value is not None:
-            words.append(f"--{option}={json.dumps(str(value))}")
-    return " ".join(words)
+            raw[name] = str(value)
+    return raw
 
 
-def _print(reply: Reply, *, as_json: bool) -> None:
+def _print(command: str, reply: Reply, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(reply_to_dict(reply), ensure_ascii=False, indent=2))
+        print(json.dumps(as_data(command, reply), ensure_ascii=False, indent=2))
     else:
-        print(render(reply), end="")
+        print(render_text(reply), end="")
+
+
+def as_data(command: str, reply: Reply) -> dict[str, object]:
+    """What `--json` prints: the reply's data under a few fields every command has."""
+    found: dict[str, object] = {"command": command, "is_error": reply.is_error}
+    found["title"] = reply.title
+    if reply.is_error:
+        found["error"] = reply.title
+    return {**found, **(reply.data or {})}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     def query(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--corpus", help="analyse only this file or folder (default: the archive)")
-        sub.add_argument("--json", action="store_true", help="print the reply as JSON")
+        sub.add_argument("--json", action="store_true", help="print the answer as JSON data")
         return sub
 
     quotes = query("quotes", "what a speaker said")
@@ -153,8 +174,10 @@ def _parser() -> argparse.ArgumentParser:
     search = query("search", "search quotes and documents")
     search.add_argument("text")
     search.add_argument("--limit", type=int)
-    query("sources", "outlets and documents")
-    query("speakers", "everyone quoted")
+    sources = query("sources", "outlets and documents")
+    sources.add_argument("--limit", type=int)
+    speakers = query("speakers", "everyone quoted")
+    speakers.add_argument("--limit", type=int)
     digest = query("digest", "what is new")
     digest.add_argument("--since", help="YYYY-MM-DD")
     return parser

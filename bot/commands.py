@@ -174,7 +174,16 @@ def parse_line(line: str) -> list[str]:
         return line.split()
 
 
-Completer = Callable[[Ctx, Completion, str], list[str]]
+@dataclass(frozen=True)
+class Suggestion:
+    """An autocomplete choice: `label` is shown; `value` is what the option then holds, any
+    reference the command accepts (a document's id: short, and never ambiguous)."""
+
+    label: str
+    value: str
+
+
+Completer = Callable[[Ctx, Completion, str], list[Suggestion]]
 
 
 @dataclass(frozen=True)
@@ -218,7 +227,7 @@ class Dispatcher(Generic[Ctx]):
             return Reply(title=str(error), is_error=True)
         return self.run(command.name, raw)
 
-    def complete(self, name: str, param: str, prefix: str) -> list[str]:
+    def complete(self, name: str, param: str, prefix: str) -> list[Suggestion]:
         command = self.registry.get(name)
         spec = command.param(param) if command else None
         if spec is None or spec.completion is None or self.completer is None:

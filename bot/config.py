@@ -7,8 +7,9 @@ are read from the environment only (see bot/secrets handling in the adapters).
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot import messages as m
 from bot.core.article import KnownFields
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind
 from bot.scheduler import Schedule
@@ -192,6 +194,8 @@ class Settings:
     slack_command: str = "/brief"
     slack_port: int = 3000
     slack_reply_in_channel: bool = False
+    slack_host: str = "0.0.0.0"
+    slack_path: str = "/slack/events"
     config_dir: Path = Path("config")
 
 
@@ -201,8 +205,10 @@ _SECTION_KEYS: dict[str, set[str]] = {
     "briefings": {"dir"},
     "digests": {"tracked_speakers"},
     "discord": {"guild_id"},
-    "slack": {"command", "port", "reply_in_channel"},
+    "slack": {"command", "host", "port", "path", "reply_in_channel"},
 }
+_LISTEN_HOST = re.compile(r"^[A-Za-z0-9.:-]+$")  # an IPv4 or IPv6 address, or a host name
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _TARGET = re.compile(r"^(?:console|file|discord:\d{5,25}|slack:[A-Z0-9]{6,20})$")
 
 
@@ -226,6 +232,7 @@ def load_settings(path: Path, *, overrides: Mapping[str, Any] | None = None) -> 
             )
         block = data[key]
         if key in _SECTION_KEYS and isinstance(block, Mapping):
+            _refuse_secrets(block, path, str(key))
             # A misspelt setting would otherwise be ignored without a word.
             _refuse_unknown(
                 block,
@@ -247,13 +254,82 @@ def load_settings(path: Path, *, overrides: Mapping[str, Any] | None = None) -> 
         slack_command=section.text("slack", "command", "/brief"),
         slack_port=int(section.number("slack", "port", 3000, minimum=1, maximum=65535)),
         slack_reply_in_channel=section.flag("slack", "reply_in_channel", False),
+        slack_host=section.text("slack", "host", "0.0.0.0"),
+        slack_path=section.text("slack", "path", "/slack/events"),
         config_dir=path.parent,
     )
     if not settings.slack_command.startswith("/"):
         raise ConfigError(
             path, "slack.command", "a slash command starts with /", "write it like /brief"
         )
+    if not _LISTEN_HOST.match(settings.slack_host):
+        raise ConfigError(
+            path,
+            "slack.host",
+            f"{settings.slack_host!r} is not an address to listen on",
+            "use an IP address such as 0.0.0.0 (all interfaces) or 127.0.0.1, or a host name",
+        )
+    if not _URL_PATH.match(settings.slack_path):
+        raise ConfigError(
+            path,
+            "slack.path",
+            f"{settings.slack_path!r} is not a URL path",
+            "write it like /slack/events",
+        )
+    _warn_unknown_speakers(path, settings)
     return replace(settings, **(overrides or {}))
+
+
+log = logging.getLogger(__name__)
+
+# Where each platform's secrets go instead of a file.
+_SECRET_VARIABLES = {
+    "discord": "DISCORD_TOKEN",
+    "slack.app_token": "SLACK_APP_TOKEN",
+    "slack.signing_secret": "SLACK_SIGNING_SECRET",
+    "slack": "SLACK_BOT_TOKEN",
+}
+
+
+def _refuse_secrets(block: Mapping[Any, Any], path: Path, section: str) -> None:
+    """A token in bot.yaml gets its own error: "unknown field" would suggest renaming it."""
+    for key in block:
+        name = str(key).casefold()
+        if "token" not in name and "secret" not in name:
+            continue
+        variable = _SECRET_VARIABLES.get(f"{section}.{name}") or _SECRET_VARIABLES.get(section)
+        if variable is None:
+            continue
+        raise ConfigError(
+            path,
+            f"{section}.{key}",
+            m.TOKEN_IN_CONFIG,
+            m.TOKEN_IN_CONFIG_FIX.format(variable=variable),
+        )
+
+
+def _warn_unknown_speakers(path: Path, settings: Settings) -> None:
+    """A speaker filter naming no configured speaker is logged at start: it matches only
+    quotes filed under exactly that name, most likely none, and a digest filtered by it
+    would stay silent about quotes without a word of why."""
+    filters: list[tuple[str, Iterable[str]]] = [
+        ("digests.tracked_speakers", settings.tracked_speakers),
+        *((f"schedules[{n}].speakers", s.speakers) for n, s in enumerate(settings.schedules)),
+    ]
+    if not any(names for _, names in filters):
+        return
+    speakers_path = path.parent / "speakers.yaml"
+    book = load_speakers(speakers_path)
+    for key, names in filters:
+        for name in names:
+            if book.get(name) or book.by_role(name) or book.resolve(name)[0]:
+                continue
+            log.warning(
+                m.UNKNOWN_FILTER_SPEAKER.format(
+                    path=path, key=key, name=name, speakers=speakers_path
+                ),
+                extra={"file": str(path), "key": key, "speaker": name},
+            )
 
 
 class _Sections:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot import messages as m
+from bot import payloads
 from bot.archive import Archive
 from bot.core.digest import (
     ClusterFacts,
     Digest,
     DocFacts,
+    Repeated,
     Sighting,
     StoryFacts,
     select_digest,
 )
+from bot.presenting import Partners, merged_partners, seen, source_name, variant_notes
 from bot.reply import Item, Link, Reply, Section
+from bot.store import ClusterRow, DocumentMeta
 
 SECTION_LIMIT = 25  # items per section; the rest is counted, never silently dropped
 QUOTES_PER_SPEAKER = 5  # so that one talkative speaker does not crowd out the others
@@ -26,6 +31,11 @@ QUOTES_PER_SPEAKER = 5  # so that one talkative speaker does not crowd out the o
 class DigestView:
     digest: Digest
     docs: Mapping[str, DocFacts]
+    # What the reply shows beyond the core's facts: each statement's printings, the
+    # documents' metadata and the statements merged quotes were merged with.
+    clusters: Mapping[str, ClusterRow] = field(default_factory=dict)
+    metas: Mapping[str, DocumentMeta] = field(default_factory=dict)
+    partners: Partners = field(default_factory=dict)
 
 
 def gather_digest(
@@ -46,7 +56,7 @@ def gather_digest(
     new_docs = {
         meta.id: DocFacts(
             id=meta.id,
-            label=meta.label,
+            label=_name(meta),
             url=meta.url,
             title=meta.title,
             ingested_at=meta.ingested_at,
@@ -75,7 +85,7 @@ def gather_digest(
     for meta in metas.values():
         docs[meta.id] = DocFacts(
             id=meta.id,
-            label=meta.label,
+            label=_name(meta),
             url=meta.url,
             title=meta.title,
             ingested_at=meta.ingested_at,
@@ -108,7 +118,19 @@ def gather_digest(
         speakers=speakers,
         topics=topics,
     )
-    return DigestView(digest, docs)
+    shown = {r.cluster.id for r in digest.repeated}
+    rows = {c.id: c for c in clusters if c.id in shown}
+    return DigestView(
+        digest,
+        docs,
+        clusters=rows,
+        metas={**metas, **{meta.id: meta for meta in arrived}},
+        partners=merged_partners(store, rows.values()),
+    )
+
+
+def _name(meta: DocumentMeta) -> str:
+    return source_name(meta.outlet, meta.title, meta.source)
 
 
 def digest_reply(view: DigestView) -> Reply:
@@ -116,9 +138,12 @@ def digest_reply(view: DigestView) -> Reply:
     since = _when(digest.window_start) if digest.window_start else None
     window = m.DIGEST_WINDOW_SINCE.format(since=since) if since else m.DIGEST_WINDOW_ALL
     title = m.DIGEST_TITLE.format(window=window)
+    data = digest_data(view)
     if digest.is_empty:
         return Reply(
-            title=title, sections=(Section(text=m.DIGEST_EMPTY.format(since=since or "the start")),)
+            title=title,
+            sections=(Section(text=m.DIGEST_EMPTY.format(since=since or "the start")),),
+            data=data,
         )
     sections: list[Section] = []
     new = [s for s in digest.stories if s.is_new]
@@ -131,39 +156,25 @@ def digest_reply(view: DigestView) -> Reply:
                 )
                 for s in stories
             ]
-            sections.append(_limited(heading, items))
+            sections.append(_limited(heading, items, more=m.DIGEST_MORE_STORIES))
     if digest.repeated:
-        items = [
-            Item(
-                text=r.cluster.canonical_text,
-                detail=" · ".join(
-                    filter(
-                        None,
-                        [
-                            r.cluster.speaker or m.UNATTRIBUTED,
-                            f"now {len(r.outlets_now)} outlets"
-                            + (f" (was {len(r.outlets_before)})" if r.outlets_before else ""),
-                            m.FIRST_SEEN.format(date=r.cluster.first_seen.date().isoformat())
-                            if r.cluster.first_seen
-                            else "",
-                        ],
-                    )
-                ),
-                links=tuple(
-                    Link(label, _url(label, r.cluster.sightings, docs)) for label in r.outlets_now
-                ),
-                quoted=True,
+        sections.append(
+            _limited(
+                m.DIGEST_REPEATED,
+                [_repeated_item(r, view) for r in digest.repeated],
+                more=m.DIGEST_MORE,
             )
-            for r in digest.repeated
-        ]
-        sections.append(_limited(m.DIGEST_REPEATED, items))
+        )
     by_speaker: dict[str, list[Item]] = {}
     for q in digest.quotes:
         doc = docs[q.doc_id]
-        detail = " · ".join(filter(None, [m.PARTIAL_NOTE if q.partial else "", doc.label]))
-        links = (Link(doc.label, doc.url),) if doc.url else ()
+        detail = " · ".join(
+            filter(
+                None, [m.PARTIAL_NOTE if q.partial else "", seen(doc.published, doc.ingested_at)]
+            )
+        )
         by_speaker.setdefault(q.speaker or m.UNATTRIBUTED, []).append(
-            Item(text=q.text, detail=detail, links=links, quoted=True)
+            Item(text=q.text, detail=detail, links=(Link(doc.label, doc.url),), quoted=True)
         )
     for speaker, items in sorted(by_speaker.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         shown = items[:QUOTES_PER_SPEAKER]
@@ -172,7 +183,34 @@ def digest_reply(view: DigestView) -> Reply:
         sections.append(Section(heading=heading, items=tuple(shown)))
         if rest:  # after the list it speaks of, as a section of its own
             sections.append(Section(text=m.DIGEST_MORE_QUOTES.format(rest=rest, speaker=speaker)))
-    return Reply(title=title, sections=tuple(sections))
+    return Reply(title=title, sections=tuple(sections), data=data)
+
+
+def _repeated_item(repeated: Repeated, view: DigestView) -> Item:
+    cluster, docs = repeated.cluster, view.docs
+    # "outlets" only when every printing names one; a titled document is no outlet.
+    named = all(view.metas[s.doc_id].outlet for s in cluster.sightings if s.doc_id in view.metas)
+    word = m.OUTLETS if named else m.SOURCES
+    now = word.format(count=len(repeated.outlets_now), s=_plural(len(repeated.outlets_now)))
+    was = f" (was {len(repeated.outlets_before)})" if repeated.outlets_before else ""
+    first = (
+        m.FIRST_SEEN.format(date=cluster.first_seen.date().isoformat())
+        if cluster.first_seen
+        else ""
+    )
+    row = view.clusters.get(cluster.id)
+    names = {doc_id: fact.label for doc_id, fact in docs.items()}
+    return Item(
+        text=cluster.canonical_text,
+        detail=" · ".join(
+            filter(None, [cluster.speaker or m.UNATTRIBUTED, f"now {now}{was}", first])
+        ),
+        links=tuple(
+            Link(label, _url(label, cluster.sightings, docs)) for label in repeated.outlets_now
+        ),
+        quoted=True,
+        notes=variant_notes(row, names, view.partners) if row is not None else (),
+    )
 
 
 def _story_item(
@@ -182,22 +220,31 @@ def _story_item(
     docs: Mapping[str, DocFacts],
     window_end: datetime,
 ) -> Item:
+    """The headline, the lead summary of its new coverage, and every outlet covering it
+    (each once, linked when one of its articles has a URL)."""
     # Coverage that arrived after the window (a past window digested late) is not named.
     arrived = [docs[d] for d in doc_ids if d in docs and docs[d].ingested_at <= window_end]
+    fresh = [docs[d] for d in new_ids if d in docs]
+    urls: dict[str, str] = {}
+    for doc in [*arrived, *fresh]:  # the newest coverage's URL wins
+        if doc.url:
+            urls[doc.label] = doc.url
     outlets = [o for o in dict.fromkeys(d.label for d in arrived) if o != headline]
-    lead = next((docs[d] for d in new_ids if d in docs and docs[d].summary), None)
-    detail = " — ".join(filter(None, [", ".join(outlets), lead.summary if lead else ""]))
-    links = tuple(Link(docs[d].label, docs[d].url) for d in new_ids if d in docs and docs[d].url)
-    return Item(text=headline, detail=detail, links=links)
+    lead = next((d for d in fresh if d.summary), None)
+    return Item(
+        text=headline,
+        detail=lead.summary if lead else "",
+        links=tuple(Link(outlet, urls.get(outlet)) for outlet in outlets),
+    )
 
 
-def _limited(heading: str, items: list[Item]) -> Section:
+def _limited(heading: str, items: list[Item], *, more: str) -> Section:
     if len(items) <= SECTION_LIMIT:
         return Section(heading=heading, items=tuple(items))
     return Section(
         heading=heading,
         items=tuple(items[:SECTION_LIMIT]),
-        text=m.DIGEST_MORE.format(shown=SECTION_LIMIT, total=len(items)),
+        text=more.format(shown=SECTION_LIMIT, total=len(items)),
     )
 
 
@@ -209,3 +256,42 @@ def _url(label: str, sightings: Sequence[Sighting], docs: Mapping[str, DocFacts]
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def digest_data(view: DigestView) -> dict[str, Any]:
+    """The digest as data: its window, stories, newly repeated statements and quotes."""
+    digest, metas = view.digest, view.metas
+    repeated = []
+    for r in digest.repeated:
+        row = view.clusters.get(r.cluster.id)
+        found = (
+            payloads.cluster(row, metas, view.partners)
+            if row is not None
+            else {"id": r.cluster.id, "canonical_text": r.cluster.canonical_text}
+        )
+        repeated.append(
+            {**found, "outlets_before": list(r.outlets_before), "outlets_now": list(r.outlets_now)}
+        )
+    return {
+        "window_start": payloads.when(digest.window_start),
+        "window_end": payloads.when(digest.window_end),
+        "stories": [
+            {
+                "id": s.story.id,
+                "headline": s.story.headline,
+                "is_new": s.is_new,
+                "documents": [payloads.document_ref(d, metas) for d in s.story.doc_ids],
+                "new_documents": list(s.new_doc_ids),
+                "summary": next(
+                    (view.docs[d].summary for d in s.new_doc_ids if d in view.docs), ""
+                ),
+            }
+            for s in digest.stories
+        ],
+        "repeated": repeated,
+        "quotes": [payloads.quote(q, metas) for q in digest.quotes],
+    }

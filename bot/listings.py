@@ -33,7 +33,9 @@ _document_words = table("document_words", column("doc_id"), column("title"))
 @dataclass(frozen=True)
 class StatementFilter:
     speaker: str
-    since: date | None = None  # first seen on or after this day (UTC)
+    # Printed on or after this day (UTC): a quote whose document was seen then, and a
+    # repeated statement any of whose printings was, however long ago it was first seen.
+    since: date | None = None
     topic: str | None = None  # every word in the quote or its document's title
 
     @property
@@ -69,18 +71,23 @@ def repeated_statements(
 
 
 def single_quotes(store: Store, wanted: StatementFilter, *, limit: int | None) -> Page[Quote]:
-    """The speaker's quotes outside those repeated statements, earliest first. One index
-    (speaker, seen, document, position) gives them in order: no sort, no table reads."""
+    """The speaker's quotes printed by one outlet only, earliest first. One index
+    (speaker, seen, document, position) gives them in order: no sort, no table reads.
+
+    A copy of a repeated statement is never among them, whatever the filters: one
+    first seen before `since` is repeated all the same."""
     sqlite = store.engine.dialect.name == "sqlite"
-    # Not correlated: the repeated statements' quotes are listed once, then looked up.
-    repeated_quotes = (
+    # Correlated, one primary-key lookup per candidate quote (cluster_members is indexed
+    # by quote): cheaper than listing every repeated statement's printings first.
+    repeated_copy = (
         select(cluster_members.c.quote_id)
         .join(clusters, clusters.c.id == cluster_members.c.cluster_id)
-        .where(_repeated(wanted, sqlite=sqlite))
+        .where(cluster_members.c.quote_id == quotes.c.id, clusters.c.outlet_count >= 2)
+        .exists()
     )
     conditions: list[ColumnElement[bool]] = [
         quotes.c.speaker == wanted.speaker,
-        quotes.c.id.not_in(repeated_quotes),
+        ~repeated_copy,
     ]
     if wanted.since_moment is not None:
         conditions.append(quotes.c.seen >= wanted.since_moment)
@@ -125,7 +132,17 @@ def _repeated(wanted: StatementFilter, *, sqlite: bool) -> ColumnElement[bool]:
         clusters.c.outlet_count >= 2,
     ]
     if wanted.since_moment is not None:
-        conditions.append(clusters.c.first_seen >= wanted.since_moment)
+        # Printed since then, by any outlet: first seen then, or printed again.
+        printed_since = (
+            select(cluster_members.c.cluster_id)
+            .join(quotes, quotes.c.id == cluster_members.c.quote_id)
+            .where(
+                cluster_members.c.cluster_id == clusters.c.id,
+                quotes.c.seen >= wanted.since_moment,
+            )
+            .exists()
+        )
+        conditions.append(printed_since)
     for word in wanted.words:
         # On topic when any printing of the statement, or its document's title, is.
         members_on_topic = (

@@ -94,11 +94,14 @@ def overlap_scores(corpus: Corpus, book: SpeakerBook) -> PairScores:
     for cluster in corpus.gold.get("clusters") or []:
         members = []
         for member in cluster["members"]:
+            starts = comparable(member["starts"])
+            printed = [q for q in found.get(member["doc"], ()) if comparable(q.text) == starts]
+            # A quote printed whole wins over a longer one starting with the same words.
             quote = next(
                 (
                     q
-                    for q in found.get(member["doc"], ())
-                    if comparable(q.text).startswith(comparable(member["starts"]))
+                    for q in printed or found.get(member["doc"], ())
+                    if comparable(q.text).startswith(starts)
                 ),
                 None,
             )

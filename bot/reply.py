@@ -8,7 +8,7 @@ platform's limits; nothing here knows about Markdown, embeds or Block Kit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -28,6 +28,9 @@ class Item:
     detail: str = ""
     links: tuple[Link, ...] = ()
     quoted: bool = False  # render `text` as a quotation
+    # Lines shown under the item, each plain text: how each outlet printed a repeated
+    # statement when not verbatim ("Press TV — edited: …").
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,17 @@ class Reply:
     sections: tuple[Section, ...] = ()
     footnote: str = ""
     is_error: bool = False
+    # The same answer as JSON-ready data (`briefbot … --json`). Renderers ignore it, the
+    # outbox does not store it, and two replies showing the same are equal whatever it is.
+    data: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def reply_to_dict(reply: Reply) -> dict[str, object]:
-    """A JSON-ready form, so the outbox can store a reply and send it after a restart."""
-    return asdict(reply)
+    """A JSON-ready form of what is shown, so the outbox can store a reply and send it
+    after a restart (`data` is left out: it is for --json, not for sending)."""
+    shown = asdict(replace(reply, data=None))
+    shown.pop("data")
+    return shown
 
 
 def reply_from_dict(data: Mapping[str, Any]) -> Reply:
@@ -61,6 +70,7 @@ def reply_from_dict(data: Mapping[str, Any]) -> Reply:
                     detail=i.get("detail", ""),
                     links=tuple(Link(label=ln["label"], url=ln.get("url")) for ln in i["links"]),
                     quoted=bool(i.get("quoted", False)),
+                    notes=tuple(i.get("notes", ())),
                 )
                 for i in s.get("items", ())
             ),

@@ -3,15 +3,21 @@
 SQLAlchemy Core over a SQLite file by default (WAL mode, so commands read while an ingest
 writes) or a PostgreSQL URL for scale. The schema is created on first start; see the
 README's "Schema changes" for how later versions migrate (Alembic).
+
+Ingests and digest windows meet at one write lock (`Store.write`, `Store.moment`): each
+document's stamp and each window's end are handed out under it, strictly increasing, so
+every document falls in exactly one digest window, committed before that window closes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import struct
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -35,19 +42,24 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
+    or_,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from bot import messages as m
 from bot import search_index
 from bot.core.documents import Cut, CutReason, Document, Paragraph, ParagraphKind
+from bot.core.overlaps import Link, Prepared, Relation
 from bot.core.quotes import Attribution, Quote
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -145,6 +157,30 @@ cluster_members = Table(
     Column("diff", Text),
 )
 
+# The overlap engine's own state (added in schema 3; new tables, so no migration step):
+# what it derives from each quote's text, and every link it verified. A restart puts the
+# engine back from these instead of deriving and verifying everything again.
+quote_index = Table(
+    "quote_index",
+    metadata,
+    Column("quote_id", String(64), ForeignKey("quotes.id"), primary_key=True),
+    Column("norm", Text, nullable=False),
+    Column("content", Integer, nullable=False),
+    Column("shingles", LargeBinary, nullable=False),  # little-endian uint64s
+)
+
+quote_links = Table(
+    "quote_links",
+    metadata,
+    Column("a", String(64), ForeignKey("quotes.id"), primary_key=True),
+    Column("b", String(64), ForeignKey("quotes.id"), primary_key=True),
+    Column("relation", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("near", Boolean, nullable=False),
+    Column("span_start", Integer),
+    Column("span_end", Integer),
+)
+
 stories = Table(
     "stories",
     metadata,
@@ -170,6 +206,12 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # Added in schema 3. How many of the digest's messages the platform has accepted, so
+    # a retry resumes with the next; and which outbox holds the row while it sends, until
+    # when (a live owner's send is never settled or taken over by another process).
+    Column("parts_sent", Integer, nullable=False, server_default="0"),
+    Column("owner", String(200)),
+    Column("lease_until", UTCDateTime),
     UniqueConstraint("target", "slot", name="one_digest_per_target_and_slot"),
 )
 
@@ -234,7 +276,7 @@ class Delivery:
     id: int
     target: str
     slot: str
-    status: str  # pending | sending | sent
+    status: str  # pending | sending | sent | superseded
     window_start: datetime | None
     window_end: datetime
     reply: dict[str, Any]
@@ -244,6 +286,60 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    parts_sent: int = 0
+    owner: str | None = None
+    lease_until: datetime | None = None
+
+
+class StaleWindow(Exception):
+    """A digest of the same schedule began going out while this one was being gathered,
+    so this one's window overlaps it: gather again from the new window start."""
+
+
+class StorageError(Exception):
+    """The database cannot be opened as configured; the message says what to fix."""
+
+    def __init__(self, problem: str, fix: str):
+        super().__init__(f"{problem}. Fix: {fix}")
+
+
+class StaleArchive(Exception):
+    """Another writer (another process) changed the archive after the caller read the
+    state it computed its write from: read again and recompute."""
+
+
+@dataclass(frozen=True)
+class Write:
+    """An open write transaction holding the archive's write lock."""
+
+    conn: Connection
+    moment: datetime  # later than every moment handed out before: the ingest's stamp
+    generation: int  # the archive's generation once this write commits
+
+
+_MOMENT = "last_moment"  # the latest ingest stamp or digest window end handed out
+_GENERATION = "generation"  # how many writes have changed the archive
+
+
+class _OneConnectionPool(StaticPool):
+    """In-memory SQLite: every connection would be a separate, empty database, so all
+    share one; it is lent to one thread at a time, so that a thread's transaction is
+    never committed or rolled back by another's statements."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lent = threading.RLock()
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        self._lent.acquire()
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._lent.release()
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        self._lent.release()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -271,14 +367,22 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
-        """Connect, creating the SQLite file's folder and the schema on first start."""
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+        """Connect, creating the SQLite file's folder and the schema on first start.
+        StorageError, saying what to fix, when that cannot be done."""
+        engine = _engine(url)
         store = cls(engine)
-        store.create_schema()
+        try:
+            store.create_schema()
+        except DBAPIError as error:
+            engine.dispose()
+            shown = engine.url.render_as_string(hide_password=True)
+            reason = _first_line(error.orig or error)
+            problem = m.STORAGE_CANNOT_OPEN.format(url=shown, reason=reason)
+            fix = m.STORAGE_FILE_FIX if engine.dialect.name == "sqlite" else m.STORAGE_SERVER_FIX
+            raise StorageError(problem, fix) from None
+        except StorageError:
+            engine.dispose()
+            raise
         return store
 
     @property
@@ -287,6 +391,10 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def create_schema(self) -> None:
+        with self.engine.connect() as conn:  # refused before anything is created in it
+            if inspect(conn).has_table("meta"):
+                stored = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))
+                _refuse_newer(stored.scalar_one_or_none())
         metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             if self.has_word_index:
@@ -295,13 +403,13 @@ class Store:
             found = version.scalar_one_or_none()
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(found) == 1:
-                _migrate_1_to_2(conn)
-            elif int(found) > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"the database has schema version {found}, newer than this briefbot "
-                    f"({SCHEMA_VERSION}); upgrade briefbot"
-                )
+            elif int(found) < SCHEMA_VERSION:
+                if int(found) == 1:
+                    _migrate_1_to_2(conn)
+                _migrate_2_to_3(conn)
+            else:
+                _refuse_newer(found)
+            _add_write_lock_rows(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -310,6 +418,38 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
+
+    # -- the write lock ------------------------------------------------------------------
+
+    @contextmanager
+    def write(self, now: datetime, *, expect: int | None = None) -> Iterator[Write]:
+        """A transaction that holds the archive's write lock until it ends, stamped with
+        a moment after every moment handed out before (`now`, unless that is not later),
+        and counting one more generation. `expect`: the generation the caller's state was
+        read at; StaleArchive (nothing written) if another writer came in between."""
+        with self.engine.begin() as conn:
+            moment, generation = _take_moment(conn, now)
+            if expect is not None and generation != expect:
+                raise StaleArchive(f"the archive is at generation {generation}, not {expect}")
+            conn.execute(
+                update(meta).where(meta.c.key == _GENERATION).values(value=str(generation + 1))
+            )
+            yield Write(conn, moment, generation + 1)
+
+    def moment(self, now: datetime) -> datetime:
+        """`now`, or just after the last moment handed out (an ingest's stamp or a
+        digest's window end) if that is not earlier, taken under the write lock. A digest
+        whose window ends at this moment holds every document stamped up to it, all
+        committed, and none that commits later: those are stamped after it."""
+        with self.engine.begin() as conn:
+            return _take_moment(conn, now)[0]
+
+    def generation(self) -> int:
+        """How many writes have changed the archive: a reader's state is current while
+        this has not moved."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == _GENERATION))
+            return int(value.scalar_one_or_none() or 0)
 
     # -- documents and quotes ----------------------------------------------------------
 
@@ -469,6 +609,46 @@ class Store:
             query = query.where(documents.c.ingested_at > since)
         with self.engine.connect() as conn:
             return [row.id for row in conn.execute(query)]
+
+    # -- the overlap engine's state ----------------------------------------------------
+
+    def add_overlap_state(
+        self, conn: Connection, prepared: Sequence[Prepared], links: Sequence[Link]
+    ) -> None:
+        """New quotes' derived data and the links they made, in the caller's transaction."""
+        if prepared:
+            conn.execute(insert(quote_index), [_prepared_row(p) for p in prepared])
+        if links:
+            conn.execute(insert(quote_links), [_link_row(link) for link in links])
+
+    def replace_overlap_state(
+        self, conn: Connection, prepared: Sequence[Prepared], links: Sequence[Link]
+    ) -> None:
+        """The whole engine's state, replacing what was stored (a one-off rebuild)."""
+        conn.execute(delete(quote_links))
+        conn.execute(delete(quote_index))
+        self.add_overlap_state(conn, prepared, links)
+
+    def overlap_state(self) -> tuple[list[tuple[Quote, Prepared | None]], list[Link]]:
+        """Every quote with its stored derived data (None where a briefbot before schema
+        3 stored the quote), and every stored link."""
+        query = select(*_QUOTE_COLUMNS, quote_index.c.norm, quote_index.c.content).add_columns(
+            quote_index.c.shingles
+        )
+        query = query.outerjoin(quote_index, quote_index.c.quote_id == quotes.c.id)
+        found: list[tuple[Quote, Prepared | None]] = []
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                quote = _quote_from_tuple(row)
+                if row.norm is None:
+                    found.append((quote, None))
+                    continue
+                blob = row.shingles
+                shingles = struct.unpack(f"<{len(blob) // 8}Q", blob)
+                found.append((quote, Prepared(quote.id, row.norm, row.content, shingles)))
+            # Read after the quotes: every link's quotes were committed with it or before.
+            links = [_link(*row) for row in conn.execute(select(*quote_links.c))]
+        return found, links
 
     # -- clusters ----------------------------------------------------------------------
 
@@ -671,13 +851,23 @@ class Store:
         reply: dict[str, Any],
         markdown: str,
         now: datetime,
+        supersede_prefix: str | None = None,
     ) -> Delivery:
-        """Store a rendered digest once per (target, slot); a second call returns the first."""
+        """Store a rendered digest once per (target, slot); a second call returns the first.
+
+        With `supersede_prefix` (a schedule's slot prefix), the schedule's older digests
+        for the target that have not begun going out and whose windows this one covers
+        are marked superseded in the same transaction: a target that could not be
+        reached for days gets one catch-up digest, not one per missed slot. Raises
+        StaleWindow if one of them began going out after the window was chosen.
+        """
         existing = self.delivery(target, slot)
         if existing is not None:
             return existing
         try:
             with self.engine.begin() as conn:
+                if supersede_prefix is not None:
+                    _supersede(conn, target, supersede_prefix, window_start, slot)
                 conn.execute(
                     insert(deliveries).values(
                         target=target,
@@ -690,8 +880,11 @@ class Store:
                         attempts=0,
                         next_attempt_at=now,
                         created_at=now,
+                        parts_sent=0,
                     )
                 )
+        except StaleWindow:
+            raise
         except Exception:
             # Another writer stored this slot first: the unique key keeps it single.
             raced = self.delivery(target, slot)
@@ -709,6 +902,11 @@ class Store:
             ).first()
         return _delivery(row._mapping) if row else None
 
+    def delivery_by_id(self, delivery_id: int) -> Delivery | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        return _delivery(row._mapping) if row else None
+
     def deliveries(self, *, target: str | None = None, status: str | None = None) -> list[Delivery]:
         query = select(deliveries).order_by(deliveries.c.created_at, deliveries.c.id)
         if target is not None:
@@ -719,17 +917,46 @@ class Store:
             return [_delivery(row._mapping) for row in conn.execute(query)]
 
     def due_deliveries(self, now: datetime) -> list[Delivery]:
+        """Digests still to go out (or to confirm) whose next attempt is due."""
         query = (
             select(deliveries)
-            .where(deliveries.c.status != "sent", deliveries.c.next_attempt_at <= now)
+            .where(
+                deliveries.c.status.in_(("pending", "sending")),
+                deliveries.c.next_attempt_at <= now,
+            )
             .order_by(deliveries.c.created_at, deliveries.c.id)
         )
         with self.engine.connect() as conn:
             return [_delivery(row._mapping) for row in conn.execute(query)]
 
-    def update_delivery(self, delivery_id: int, **values: Any) -> None:
+    def update_delivery(
+        self, delivery_id: int, *, expect: Mapping[str, Any] | None = None, **values: Any
+    ) -> bool:
+        """Set `values` on the delivery, only if its columns still hold what `expect` says
+        (None meaning NULL): a compare-and-set, so two outboxes never both take a row.
+        Whether the row was changed."""
+        condition = [deliveries.c.id == delivery_id]
+        for name, value in (expect or {}).items():
+            column = deliveries.c[name]
+            condition.append(column.is_(None) if value is None else column == value)
         with self.engine.begin() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+            result = conn.execute(update(deliveries).where(*condition).values(**values))
+        return bool(result.rowcount)
+
+    def wake_deliveries(self, target_prefix: str, now: datetime) -> int:
+        """Make the waiting digests of targets starting with `target_prefix` due now (a
+        platform just connected); how many."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.target.startswith(target_prefix, autoescape=True),
+                    deliveries.c.status.in_(("pending", "sending")),
+                    deliveries.c.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+        return int(result.rowcount)
 
     def last_sent_window_end(self, target: str) -> datetime | None:
         with self.engine.connect() as conn:
@@ -743,9 +970,13 @@ class Store:
         return UTCDateTime().process_result_value(value, self.engine.dialect)
 
     def last_window_end(self, target: str, *, slot_prefix: str = "") -> datetime | None:
-        """The end of the newest digest stored for the target (and, given a prefix, for
-        the slots that start with it), sent or not yet."""
-        query = select(func.max(deliveries.c.window_end)).where(deliveries.c.target == target)
+        """Where the target's next digest starts: the end of the newest digest stored for
+        it (and, given a prefix, for the slots that start with it) that has begun going
+        out, sent or not yet. A digest still waiting with nothing posted does not count:
+        the next one covers its window too and supersedes it (see `add_delivery`)."""
+        query = select(func.max(deliveries.c.window_end)).where(
+            deliveries.c.target == target, _begun()
+        )
         if slot_prefix:
             query = query.where(deliveries.c.slot.startswith(slot_prefix, autoescape=True))
         with self.engine.connect() as conn:
@@ -753,6 +984,55 @@ class Store:
         if value is None:
             return None
         return UTCDateTime().process_result_value(value, self.engine.dialect)
+
+
+def _begun() -> Any:
+    """Deliveries that have begun going out: sent, being sent, or with a part posted."""
+    return or_(
+        deliveries.c.status.in_(("sent", "sending")),
+        deliveries.c.parts_sent > 0,
+        deliveries.c.owner.is_not(None),
+    )
+
+
+def _supersede(
+    conn: Connection, target: str, prefix: str, window_start: datetime | None, slot: str
+) -> None:
+    """Mark superseded the schedule's digests a new one starting at `window_start`
+    covers; StaleWindow if a digest that began going out overlaps the new window."""
+    schedule = (
+        deliveries.c.target == target,
+        deliveries.c.slot.startswith(prefix, autoescape=True),
+    )
+    # Write first: that takes SQLite's write lock (or these rows' locks on PostgreSQL)
+    # before anything is read, so no outbox claims one of them between read and update.
+    conn.execute(update(deliveries).where(*schedule).values(status=deliveries.c.status))
+    query = select(deliveries).where(*schedule, deliveries.c.status != "superseded")
+    if window_start is not None:
+        query = query.where(deliveries.c.window_end > window_start)
+    covered: list[int] = []
+    for row in conn.execute(query):
+        begun = row.status != "pending" or row.parts_sent > 0 or row.owner is not None
+        if begun:
+            raise StaleWindow(f"{target} {row.slot} began going out; gather again")
+        if window_start is None or (
+            row.window_start is not None and row.window_start >= window_start
+        ):
+            covered.append(row.id)
+    if not covered:
+        return
+    result = conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(covered),
+            deliveries.c.status == "pending",
+            deliveries.c.parts_sent == 0,
+            deliveries.c.owner.is_(None),
+        )
+        .values(status="superseded", last_error=f"superseded by {slot}")
+    )
+    if result.rowcount != len(covered):
+        raise StaleWindow(f"a digest for {target} began going out; gather again")
 
 
 def _migrate_1_to_2(conn: Connection) -> None:
@@ -769,6 +1049,109 @@ def _migrate_1_to_2(conn: Connection) -> None:
     for index in (*quotes.indexes, *clusters.indexes):
         index.create(conn, checkfirst=True)
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
+
+
+def _migrate_2_to_3(conn: Connection) -> None:
+    """Schema 3 records each digest's progress and its sender's claim."""
+    kind = "TIMESTAMP" if conn.dialect.name == "sqlite" else "TIMESTAMP WITH TIME ZONE"
+    columns = {
+        "parts_sent": "INTEGER NOT NULL DEFAULT 0",
+        "owner": "VARCHAR(200)",
+        "lease_until": kind,
+    }
+    present = {column["name"] for column in inspect(conn).get_columns("deliveries")}
+    for name, definition in columns.items():
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE deliveries ADD COLUMN {name} {definition}"))
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="3"))
+
+
+def _engine(url: str) -> Engine:
+    """The SQLAlchemy engine for a storage URL; StorageError for a URL that cannot work."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(m.STORAGE_NOT_A_URL.format(url=url), m.STORAGE_URL_FIX) from None
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            shared = {"check_same_thread": False}  # one connection for every thread
+            options = {"poolclass": _OneConnectionPool, "connect_args": shared}
+        elif not parsed.query.get("uri"):
+            _make_folder(Path(parsed.database).parent)
+    try:
+        engine = create_engine(parsed, **options)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        shown = parsed.render_as_string(hide_password=True)
+        problem = m.STORAGE_NO_DRIVER.format(url=shown, reason=_first_line(error))
+        raise StorageError(problem, m.STORAGE_URL_FIX) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _make_folder(folder: Path) -> None:
+    """The database file's own folder, made if missing; never a chain of folders (a typo
+    in the path must not create /nonexistent/dir)."""
+    if folder.is_dir():
+        return
+    if not folder.parent.is_dir():
+        raise StorageError(m.STORAGE_NO_FOLDER.format(folder=folder.parent), m.STORAGE_FOLDER_FIX)
+    try:
+        folder.mkdir()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StorageError(
+            m.STORAGE_FOLDER_FAILED.format(folder=folder, reason=reason), m.STORAGE_FOLDER_FIX
+        ) from None
+
+
+def _refuse_newer(found: str | None) -> None:
+    if found is not None and int(found) > SCHEMA_VERSION:
+        raise StorageError(
+            m.STORAGE_NEWER.format(found=found, supported=SCHEMA_VERSION), m.STORAGE_NEWER_FIX
+        )
+
+
+def _add_write_lock_rows(conn: Connection) -> None:
+    """The rows `Store.write` and `Store.moment` lock and update, made once."""
+    found = set(conn.execute(select(meta.c.key).where(meta.c.key.in_((_MOMENT, _GENERATION)))))
+    if (_GENERATION,) not in found:
+        conn.execute(insert(meta).values(key=_GENERATION, value="0"))
+    if (_MOMENT,) not in found:
+        # A database from before these rows: start after everything already stamped.
+        last = conn.execute(select(func.max(documents.c.ingested_at))).scalar_one_or_none()
+        ends = conn.execute(select(func.max(deliveries.c.window_end))).scalar_one_or_none()
+        moments = [
+            UTCDateTime().process_result_value(value, conn.dialect)
+            for value in (last, ends)
+            if value is not None
+        ]
+        value = max(x for x in moments if x is not None).isoformat() if moments else ""
+        conn.execute(insert(meta).values(key=_MOMENT, value=value))
+
+
+def _take_moment(conn: Connection, now: datetime) -> tuple[datetime, int]:
+    """Take the write lock, then the next moment; returns it and the generation."""
+    # Writing first takes SQLite's database write lock (the transaction begins at this
+    # statement), or this row's lock on PostgreSQL, held until the transaction ends.
+    conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=meta.c.value))
+    rows = conn.execute(
+        select(meta.c.key, meta.c.value).where(meta.c.key.in_((_MOMENT, _GENERATION)))
+    )
+    values = {row.key: row.value for row in rows}
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass an aware one")
+    moment = now.astimezone(UTC)
+    if values.get(_MOMENT):
+        moment = max(moment, datetime.fromisoformat(values[_MOMENT]) + timedelta(microseconds=1))
+    conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=moment.isoformat()))
+    return moment, int(values.get(_GENERATION) or 0)
 
 
 def _nulls_first(moment: datetime | None) -> tuple[bool, datetime]:
@@ -809,6 +1192,60 @@ def _quote(row: Any) -> Quote:
     )
 
 
+_QUOTE_COLUMNS = (
+    quotes.c.doc_id,
+    quotes.c.start,
+    quotes.c.end,
+    quotes.c.text,
+    quotes.c.speaker,
+    quotes.c.speaker_role,
+    quotes.c.cue,
+    quotes.c.partial,
+    quotes.c.attribution,
+)
+
+
+def _quote_from_tuple(row: Any) -> Quote:
+    """A Quote from a row of _QUOTE_COLUMNS first (by position: a restart reads them all)."""
+    doc_id, start, end, quote_text, speaker, role, cue, partial, attribution = row[:9]
+    attributed = _ATTRIBUTIONS[attribution]
+    return Quote(doc_id, start, end, quote_text, speaker, role, cue, bool(partial), attributed)
+
+
+def _prepared_row(prepared: Prepared) -> dict[str, Any]:
+    return {
+        "quote_id": prepared.quote_id,
+        "norm": prepared.norm,
+        "content": prepared.content,
+        "shingles": struct.pack(f"<{len(prepared.shingles)}Q", *prepared.shingles),
+    }
+
+
+def _link_row(link: Link) -> dict[str, Any]:
+    start, end = link.span if link.span is not None else (None, None)
+    return {
+        "a": link.a,
+        "b": link.b,
+        "relation": link.relation.value,
+        "score": link.score,
+        "near": link.near,
+        "span_start": start,
+        "span_end": end,
+    }
+
+
+def _link(
+    a: str, b: str, relation: str, score: float, near: bool, start: int | None, end: int | None
+) -> Link:
+    span = None if start is None or end is None else (start, end)
+    return Link(a, b, _RELATIONS[relation], score, bool(near), span)
+
+
+# By name, looked up once: a restart reads every quote and link.
+_RELATIONS = {relation.value: relation for relation in Relation}
+_ATTRIBUTIONS = {attribution.name: attribution for attribution in Attribution}
+
+
 def _document(row: Any) -> Document:
     return Document(
         id=row["id"],
@@ -840,6 +1277,9 @@ def _delivery(row: Any) -> Delivery:
         last_error=row["last_error"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        parts_sent=row["parts_sent"],
+        owner=row["owner"],
+        lease_until=row["lease_until"],
     )
 
 

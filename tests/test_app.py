@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -20,8 +21,8 @@ import pytest
 
 from bot.app import POOL_MIN_BATCH, App, StartupError, TerminalInput
 from bot.config import Settings, load_settings
-from bot.outbox import Status, marker
-from bot.render.markdown import render
+from bot.outbox import Backoff, Status, marker
+from bot.render.markdown import render, render_text
 from bot.reply import Reply, reply_from_dict
 from bot.scheduler import DigestScheduler, Schedule, slot_key
 from tests.fakes.discord_api import FakeDiscord
@@ -106,16 +107,17 @@ async def test_once_prints_a_digest_and_writes_the_same_text_to_briefings(
     assert "No DISCORD_TOKEN or SLACK_BOT_TOKEN set" in printed
     [briefing] = briefings("console")
     text = briefing.read_text(encoding="utf-8")
-    assert text in printed
     assert briefing.name == "morning@once-2025-03-10T103000.000000Z.md"
     assert "# briefbot digest" in text
     repeated = text.split("## Repeated by more outlets", 1)[1].split("\n## ", 1)[0]
-    assert "Dmitry Peskov · now 3 outlets" in repeated
+    assert "Dmitry Peskov · now 3 sources" in repeated
     assert "phenomenal how close they are" in repeated
     assert "An atmosphere of mutual trust takes years to achieve" in repeated
     assert marker("console", "morning@once-2025-03-10T103000.000000Z") in text
     [delivery] = app.store.deliveries()
     assert delivery.status == Status.SENT and delivery.markdown == text
+    # The terminal shows the same digest as text, without Markdown escapes.
+    assert render_text(reply_from_dict(delivery.reply)) in printed
 
 
 async def test_a_second_once_has_nothing_new(apps: Apps, clock: Clock) -> None:
@@ -199,7 +201,9 @@ async def test_a_console_digest_staged_before_a_crash_is_printed_once_on_restart
     await app.outbox.deliver_due()
     await app.outbox.deliver_due()
     assert out.getvalue().count("# briefbot digest") == 1
-    assert out.getvalue().strip() == briefings("console")[0].read_text(encoding="utf-8").strip()
+    [delivery] = app.store.deliveries()
+    assert delivery.markdown == briefings("console")[0].read_text(encoding="utf-8")
+    assert out.getvalue().strip() == render_text(reply_from_dict(delivery.reply)).strip()
 
 
 async def test_a_file_digest_left_unmarked_by_a_crash_is_delivered_on_restart(
@@ -284,6 +288,116 @@ async def test_two_schedules_to_one_channel_keep_their_own_digests_and_windows(
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
         yield fake
+
+
+def discord_env(api: str, gateway: str, token: str = FakeDiscord.token) -> dict[str, str]:
+    return {
+        "DISCORD_TOKEN": token,
+        "DISCORD_GUILD_ID": "300",
+        "DISCORD_API_BASE": api,
+        "DISCORD_GATEWAY_URL": gateway,
+    }
+
+
+NEWSROOM = Schedule("newsroom", "0 8 * * *", "UTC", f"discord:{CHANNEL}")
+
+
+async def test_a_target_without_its_platform_gets_one_catch_up_digest_not_one_a_day(
+    apps: Apps, clock: Clock, fake_discord: FakeDiscord
+) -> None:
+    """Three days with no DISCORD_TOKEN, then the token: one digest of everything since
+    the last one delivered (none), not three or four."""
+    for day in (10, 11, 12):
+        clock.now = datetime(2025, 3, day, 8, 0, tzinfo=UTC)
+        app, _ = apps.open(schedules=(NEWSROOM,))
+        app.ingest()
+        await app.run_schedule(NEWSROOM, clock.now)
+    waiting = app.store.deliveries()
+    assert [d.status for d in waiting] == [Status.SUPERSEDED, Status.SUPERSEDED, Status.PENDING]
+    assert [d.window_start for d in waiting] == [None, None, None]
+
+    clock.now = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    env = discord_env(fake_discord.api_base, fake_discord.gateway_url)
+    app, _ = apps.open(schedules=(NEWSROOM,), env=env)
+    await app.run(once=True)
+
+    statuses = [(d.slot.startswith("newsroom@once-"), d.status) for d in app.store.deliveries()]
+    assert statuses == [
+        (False, Status.SUPERSEDED),
+        (False, Status.SUPERSEDED),
+        (False, Status.SUPERSEDED),
+        (True, Status.SENT),
+    ]
+    titles = [
+        message["embeds"][0].get("title")
+        for message in fake_discord.channel_messages[CHANNEL]
+        if message["embeds"][0].get("title")
+    ]
+    assert titles == ["briefbot digest: everything so far"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_once_with_discord_unreachable_still_gives_the_console_its_digest(
+    apps: Apps,
+) -> None:
+    port = free_port()  # nothing listens there
+    env = discord_env(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
+    app, out = apps.open(schedules=(CONSOLE, NEWSROOM), env=env)
+    await app.run(once=True)
+
+    shown = out.getvalue()
+    assert "Discord: cannot connect yet (ClientConnectorError" in shown
+    assert "# briefbot digest" in shown
+    console, discord = app.store.deliveries()
+    assert (console.target, console.status) == ("console", Status.SENT)
+    assert (discord.status, discord.last_error) == (Status.PENDING, "Discord is not logged in.")
+
+
+async def test_a_platform_unreachable_at_start_is_retried_while_the_rest_runs_on(
+    apps: Apps, settings: Settings, clock: Clock
+) -> None:
+    port = free_port()
+    fake = FakeDiscord(port=port)
+    out = io.StringIO()
+    app = App(
+        replace(settings, schedules=(CONSOLE, NEWSROOM)),
+        env=discord_env(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway"),
+        clock=clock,
+        out=out,
+        connect_retry=Backoff(first_seconds=0.05, factor=2.0, cap_seconds=0.2),
+    )
+    apps.opened.append((app, out))
+    running = asyncio.create_task(app.run(console=False))
+    try:
+        async with asyncio.timeout(30):  # up without Discord: the console digest is out
+            while "Running until Ctrl-C." not in out.getvalue():
+                await asyncio.sleep(0.01)
+        assert "Discord: cannot connect yet" in out.getvalue()
+        assert "# briefbot digest" in out.getvalue()
+        waiting = app.store.delivery(
+            NEWSROOM.target, NEWSROOM.slot(datetime(2025, 3, 10, 8, 0, tzinfo=UTC))
+        )
+        assert waiting is not None and waiting.status == Status.PENDING
+
+        async with fake:  # Discord is back
+            async with asyncio.timeout(30):
+                while (sent := app.store.delivery(waiting.target, waiting.slot)) is None or (
+                    sent.status != Status.SENT
+                ):
+                    await asyncio.sleep(0.01)
+            assert "Discord connected." in out.getvalue()
+            posted = json.dumps(fake.channel_messages[CHANNEL])
+            assert marker(waiting.target, waiting.slot) in posted
+            assert not running.done()
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(running, 10)
 
 
 async def test_once_posts_through_a_started_discord_adapter(

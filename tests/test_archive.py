@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 
+from bench.generate import ARTICLES as GENERATED_ARTICLES
+from bench.generate import CorpusConfig, generate_corpus
 from bot.archive import Archive, Overlaps
 from bot.core.documents import Document
+from bot.core.overlaps import OverlapEngine, Relation
 from bot.parallel import ProcessPoolAnalyser
-from bot.store import DocumentMeta, Store, clusters, documents
+from bot.store import DocumentMeta, Store, clusters, documents, quote_index, quote_links
 from tests.archive_fixtures import (
     ARTICLES,
     BACKENDS,
@@ -26,6 +30,7 @@ from tests.archive_fixtures import (
     load_documents,
     new_archive,
     postgres_databases,
+    remembered_analysis,
     seed_archive,
     sqlite_url,
     write_article,
@@ -184,6 +189,160 @@ def test_a_restart_places_documents_an_interrupted_ingest_left_without_a_story(
     restarted = Archive(empty.store, BOOK)
     restarted.ingest(seeds[3:], now=T0 + timedelta(hours=1))
     assert snapshot(empty.store)["story_of"] == snapshot(seeded.store)["story_of"]
+
+
+# -- one transaction per batch ---------------------------------------------------------------
+
+
+FAULTY_TABLES = ("clusters", "cluster_members", "stories", "quote_links")
+
+
+def add_fault(store: Store, table: str) -> None:
+    """A real failure of the database, raised on any insert into `table`."""
+    with store.transaction() as conn:
+        if store.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER fault BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )
+            return
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+        )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER fault BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+        )
+
+
+def remove_fault(store: Store, table: str) -> None:
+    with store.transaction() as conn:
+        on = "" if store.engine.dialect.name == "sqlite" else f" ON {table}"
+        conn.exec_driver_sql(f"DROP TRIGGER fault{on}")
+
+
+def engine_state(store: Store) -> tuple[list[str], list[tuple[str, str]]]:
+    stored, links = store.overlap_state()
+    return sorted(q.id for q, _ in stored), sorted((link.a, link.b) for link in links)
+
+
+@pytest.mark.parametrize("table", FAULTY_TABLES)
+@pytest.mark.parametrize("then", ["ingest again", "restart"])
+def test_a_batch_that_fails_to_store_leaves_nothing_and_the_next_ingest_completes_it(
+    empty: Archive, seeded: Archive, seeds: list[Document], table: str, then: str
+) -> None:
+    # 001 repeats all three statements of 000 and 002: its quotes join their clusters.
+    (repeating,) = [d for d in seeds if Path(d.source).name.startswith("001_")]
+    others = [d for d in seeds if d is not repeating]
+    empty.ingest(others, now=T0)
+    before, state = snapshot(empty.store), engine_state(empty.store)
+    add_fault(empty.store, table)
+    with pytest.raises(DBAPIError, match="injected fault"):
+        empty.ingest([repeating], now=T0 + timedelta(hours=1))
+    # Nothing of the batch is stored: not the document, its quotes, links or clusters.
+    assert empty.store.known_document_ids([repeating.id]) == set()
+    assert snapshot(empty.store) == before
+    assert engine_state(empty.store) == state
+
+    remove_fault(empty.store, table)
+    archive = empty if then == "ingest again" else Archive(empty.store, BOOK)
+    result = archive.ingest([repeating], now=T0 + timedelta(hours=2))
+    assert result.added == (repeating.id,) and result.clusters_touched == 3
+    assert snapshot(empty.store) == snapshot(seeded.store)  # clustered, and in its story
+    assert [len(c.outlets) for c in archive.overlaps().clusters] == [3, 3, 3]
+
+
+def test_another_process_ingesting_meanwhile_is_read_before_this_one_writes(
+    empty: Archive, seeded: Archive, seeds: list[Document]
+) -> None:
+    by_name = {Path(d.source).name[:3]: d for d in seeds}
+    # Two archives on one database: two processes, e.g. the bot and `briefbot ingest`.
+    other = Archive(empty.store, BOOK)
+    empty.ingest([by_name["000"], by_name["003"]], now=T0)
+    other.ingest([by_name["002"], by_name["004"]], now=T0 + timedelta(minutes=1))
+    # 001 repeats what 000 and 002 said: its clusters need the quotes `other` stored.
+    result = empty.ingest([by_name["001"]], now=T0 + timedelta(minutes=2))
+    assert result.clusters_touched == 3
+    assert snapshot(empty.store) == snapshot(seeded.store)
+    # Both stored the same documents at once: one of them adds each, the other skips it.
+    again = [by_name["001"], *load_documents(ARTICLES / "guillemets.md")]
+    assert other.ingest(again, now=T0 + timedelta(minutes=3)).skipped == (by_name["001"].id,)
+
+
+# -- a restart restores the overlap engine, verifying nothing again -------------------------
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Document]:
+    """A corpus with re-quoting of every kind (verbatim, edited, fragments, merges)."""
+    out = tmp_path_factory.mktemp("generated")
+    generate_corpus(CorpusConfig(docs=120, seed=5), out)
+    return sorted(load_documents(out / GENERATED_ARTICLES), key=lambda d: d.source)
+
+
+def test_a_restored_engine_finds_what_one_engine_fed_everything_finds(
+    generated: list[Document], tmp_path: Path
+) -> None:
+    first, second = generated[:80], generated[80:]
+    archive = new_archive(sqlite_url(tmp_path))
+    archive.ingest(first, now=T0)
+    analysed = {a.document.id: a for a in remembered_analysis(generated, BOOK)}
+    first_quotes = [q for d in first for q in analysed[d.id].quotes]
+    second_quotes = [q for d in second for q in analysed[d.id].quotes]
+
+    stored, links = archive.store.overlap_state()
+    restored = OverlapEngine()
+    restored.restore([(q, p) for q, p in stored if p is not None], links)
+    fed = OverlapEngine()
+    fed.add(first_quotes)
+    assert len(restored) == len(fed) == len(first_quotes)
+    assert restored.links() == fed.links()  # every link as verified, none lost or added
+
+    assert restored.add(second_quotes) == fed.add(second_quotes)
+    everything = OverlapEngine()
+    everything.add(first_quotes + second_quotes)
+    documents = {d.id: d for d in generated}
+    found = restored.clusters(documents)
+    assert found == everything.clusters(documents)
+    relations = Counter(m.relation for c in found for m in c.members)
+    assert len(found) > 20 and min(relations[r] for r in Relation) > 0  # every kind is there
+
+
+def test_ingest_after_a_restart_gives_what_one_batch_gives_on_a_larger_corpus(
+    generated: list[Document], tmp_path: Path
+) -> None:
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "split").mkdir()
+    whole = new_archive(sqlite_url(tmp_path / "whole"))
+    whole.ingest(generated, now=T0)
+    split = new_archive(sqlite_url(tmp_path / "split"))
+    split.ingest(generated[:80], now=T0)
+    restarted = Archive(split.store, BOOK, analyser=remembered_analysis)
+    restarted.ingest(generated[80:100], now=T0 + timedelta(hours=1))
+    restarted.ingest(generated[100:], now=T0 + timedelta(hours=2))
+    assert snapshot(split.store) == snapshot(whole.store)
+    whole.store.close()
+    split.store.close()
+
+
+def test_an_archive_stored_before_the_engine_state_was_kept_is_rebuilt_once(
+    empty: Archive, seeded: Archive, seeds: list[Document]
+) -> None:
+    empty.ingest(seeds[:3], now=T0)
+    with empty.store.transaction() as conn:  # as a briefbot before schema 3 left it
+        conn.execute(delete(quote_links))
+        conn.execute(delete(quote_index))
+    Archive(empty.store, BOOK).ingest(seeds[3:], now=T0 + timedelta(hours=1))
+    assert snapshot(empty.store) == snapshot(seeded.store)
+    stored, links = empty.store.overlap_state()
+    assert all(prepared is not None for _, prepared in stored)  # kept for the next restart
+    rebuilt, clean = OverlapEngine(), OverlapEngine()
+    rebuilt.restore([(q, p) for q, p in stored if p is not None], links)
+    clean_stored, clean_links = seeded.store.overlap_state()
+    clean.restore([(q, p) for q, p in clean_stored if p is not None], clean_links)
+    docs = {d.id: d for d in seeds}
+    assert rebuilt.clusters(docs) == clean.clusters(docs)
 
 
 def test_new_documents_recompute_only_the_clusters_they_link_into(

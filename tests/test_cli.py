@@ -11,16 +11,21 @@ import pty
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
+from bot.render.markdown import render_text
+from bot.reply import reply_from_dict
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VARIABLES = ("DISCORD_", "SLACK_")
@@ -65,10 +70,20 @@ def digest_part(printed: str) -> str:
     return printed[printed.index("# briefbot digest") :]
 
 
+def shown_in_the_terminal(project: Path) -> str:
+    """The first digest as the console printed it: the stored reply as terminal text."""
+    store = Store.open(f"sqlite:///{project / 'var' / 'briefbot.db'}")
+    try:
+        first = min(store.deliveries(), key=lambda d: d.id)
+        return render_text(reply_from_dict(first.reply))
+    finally:
+        store.close()
+
+
 def assert_the_seed_digest(text: str) -> None:
     assert text.startswith("# briefbot digest: everything so far")
     repeated = text.split("## Repeated by more outlets", 1)[1].split("\n## ", 1)[0]
-    assert "Dmitry Peskov · now 3 outlets" in repeated
+    assert "Dmitry Peskov · now 3 sources" in repeated
     assert "phenomenal how close they are" in repeated
     assert "An atmosphere of mutual trust takes years to achieve" in repeated
 
@@ -84,7 +99,9 @@ def test_run_once_prints_a_digest_and_writes_it_to_briefings(
     [briefing] = (project / "briefings" / "console").glob("*.md")
     text = briefing.read_text(encoding="utf-8")
     assert_the_seed_digest(text)
-    assert digest_part(printed).strip() == text.strip()
+    # The terminal shows the digest as text; the briefing keeps escaped Markdown.
+    assert digest_part(printed).strip() == shown_in_the_terminal(project).strip()
+    assert "\\" in text and "\\" not in digest_part(printed)
     assert (project / "var" / "briefbot.db").exists()
 
     assert main(["run", "--once"]) == 0
@@ -109,7 +126,7 @@ def test_run_once_as_a_process_with_no_tokens(project: Path) -> None:
     [briefing] = (project / "briefings" / "console").glob("*.md")
     text = briefing.read_text(encoding="utf-8")
     assert_the_seed_digest(text)
-    assert digest_part(done.stdout).strip() == text.strip()
+    assert digest_part(done.stdout).strip() == shown_in_the_terminal(project).strip()
     assert "level=info" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -196,7 +213,8 @@ def test_run_posts_the_catch_up_digest_and_keeps_running_until_stopped(
     assert_the_seed_digest(digest_part(printed))
     assert "Next digest to console:" in printed
     [briefing] = (project / "briefings" / "console").glob("*.md")
-    assert briefing.read_text(encoding="utf-8").strip() in printed
+    assert briefing.read_text(encoding="utf-8").startswith("# briefbot digest")
+    assert shown_in_the_terminal(project).strip() in printed  # as text, not escaped Markdown
     log = (project / "stderr.log").read_text()
     assert "catch-up digest" in log and "Traceback" not in log
 
@@ -291,13 +309,76 @@ def test_ingest_reports_new_known_and_bad_files(
     assert again.startswith("1 new document(s), 1 already in the archive, ")
 
 
-def test_ingest_of_a_missing_path_says_so(
+def test_ingest_of_a_missing_path_is_an_error_and_ingests_nothing(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ingest", "no-such-folder"]) == 1
+    assert main(["ingest", "seeds", "no-such-folder", "/nope"]) == 2
     captured = capsys.readouterr()
-    assert "0 new document(s)" in captured.out and "1 file(s) skipped" in captured.out
-    assert 'path=no-such-folder reason="no such file or folder"' in captured.err
+    assert captured.err.splitlines() == [
+        "briefbot: no such file or folder: no-such-folder. Fix: check the path",
+        "briefbot: no such file or folder: /nope. Fix: check the path",
+    ]
+    assert captured.out == ""
+    assert not (project / "var").exists()  # stopped before opening the archive
+
+
+# Storage that cannot be opened: one line naming storage.url (or --db) and the fix, exit 2
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("notaurl", "'notaurl' is not a database URL"),
+        ("sqlite:////proc/briefbot/x.db", "cannot create the folder /proc/briefbot: "),
+        ("sqlite:////nonexistent-briefbot/dir/x.db", "the folder /nonexistent-briefbot does not"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/test", "cannot open postgresql+psycopg://"),
+    ],
+)
+@pytest.mark.parametrize("given", ["config", "--db"])
+def test_storage_that_cannot_be_opened_is_one_line_naming_where_it_is_set(
+    project: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str, given: str
+) -> None:
+    if given == "config":
+        settings = project / "config" / "bot.yaml"
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(f"{text}\nstorage:\n  url: {url}\n", encoding="utf-8")
+        command = ["sources"]
+        where = "config/bot.yaml: storage.url"
+    else:
+        command, where = ["--db", url, "sources"], "--db"
+    assert main(command) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"briefbot: {where}: {problem}")
+    assert ". Fix: " in line and captured.out == ""
+    assert not Path("/nonexistent-briefbot").exists()
+
+
+def test_a_newer_database_is_one_line_too(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = project / "newer.db"
+    assert main(["--db", f"sqlite:///{database}", "ingest", "seeds"]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    capsys.readouterr()
+    assert main(["--db", f"sqlite:///{database}", "sources"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("briefbot: --db: the database has schema version 99, newer than")
+
+
+def test_the_console_on_an_in_memory_database(project: Path) -> None:
+    done = subprocess.run(
+        briefbot("--db", "sqlite://", "console"),
+        input="/sources\n/quotes Peskov\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=no_tokens(),
+        timeout=WAIT * 4,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Reuters" in done.stdout and "An atmosphere of mutual trust" in done.stdout
 
 
 # Errors: exit 2, naming the file, the key and the fix
@@ -370,28 +451,130 @@ def test_slack_bot_token_alone_exits_2_as_a_process(project: Path) -> None:
 # Query commands and --json
 
 
-def test_json_output_parses(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["quotes", "Peskov", "--json"]) == 0
-    reply = json.loads(capsys.readouterr().out)
-    assert reply["title"].startswith("Dmitry Peskov") and reply["is_error"] is False
-    texts = [i["text"] for s in reply["sections"] for i in s["items"]]
-    assert any("phenomenal how close" in t for t in texts)
+def run_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> dict[str, Any]:
+    assert main([*args, "--json"]) == code
+    found = json.loads(capsys.readouterr().out)
+    assert isinstance(found, dict)
+    return found
 
-    assert main(["overlaps", "--json", "--min-outlets", "3"]) == 0
-    overlaps = json.loads(capsys.readouterr().out)
-    assert overlaps["sections"] and overlaps["is_error"] is False
 
-    assert main(["speakers", "--corpus", "seeds", "--json"]) == 0
-    speakers = json.loads(capsys.readouterr().out)
-    assert "Dmitry Peskov" in json.dumps(speakers, ensure_ascii=False)
+def test_json_quotes_are_clusters_and_single_quotes_as_data(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quotes = run_json(capsys, "quotes", "Peskov")
+    assert (quotes["command"], quotes["is_error"], quotes["speaker"]) == (
+        "quotes",
+        False,
+        "Dmitry Peskov",
+    )
+    assert (quotes["total"], quotes["repeated"]["total"], quotes["once"]["total"]) == (10, 3, 7)
+    phenomenal = quotes["repeated"]["items"][0]
+    assert phenomenal["canonical_text"].startswith("It is phenomenal how close")
+    assert phenomenal["speaker"] == "Dmitry Peskov"
+    assert phenomenal["first_seen"] == "2016-11-10T00:00:00+00:00"
+    assert phenomenal["earliest_document"]["outlet"] == "Reuters"
+    relations = [(x["document"]["file"][:3], x["relation"]) for x in phenomenal["members"]]
+    assert relations == [
+        ("000", "verbatim"),
+        ("002", "verbatim"),
+        ("001", "fragment"),
+        ("001", "fragment"),
+        ("000", "fragment"),
+    ]
+    near = phenomenal["members"][-1]
+    assert (near["text"], near["near"]) == ("phenomenally close", True)
+    assert near["diff"] == "[-phenomenal how-]{+phenomenally+} close"
+    first_once = quotes["once"]["items"][0]
+    assert first_once["text"].startswith("They (Putin and Trump) set out")
+    assert (first_once["speaker"], first_once["role"], first_once["cue"]) == (
+        "Dmitry Peskov",
+        None,
+        "said",
+    )
+    assert first_once["partial"] is False
+    assert first_once["document"]["outlet"] == "Reuters"
+    assert first_once["document"]["date"] == "2016-11-10T00:00:00+00:00"
+
+    overlaps = run_json(capsys, "overlaps", "--min-outlets", "3")
+    assert (overlaps["min_outlets"], overlaps["total"], len(overlaps["items"])) == (3, 3, 3)
+    merged = [x for c in overlaps["items"] for x in c["members"] if x["relation"] == "merged"]
+    assert [len(x["merged_with"]) for x in merged] == [1, 1]
+
+
+def test_json_of_every_other_command(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = run_json(capsys, "summary", "000")
+    assert summary["document"]["byline"] == "Andrew Osborn"
+    assert summary["document"]["outlet"] == "Reuters"
+    assert [r["reason"] for r in summary["removed"]] == [
+        "editing credit",
+        "image caption",
+        "reader comments",
+    ]
+    assert all(isinstance(r["start"], int) and r["end"] > r["start"] for r in summary["removed"])
+    assert 2 <= len(summary["summary"]) <= 4 and summary["quotes"]
+
+    sources = run_json(capsys, "sources", "--limit", "2")
+    assert (sources["total"], sources["shown"], len(sources["documents"])) == (5, 2, 2)
+    assert sources["outlets"] == [{"name": "Reuters", "documents": 1}]
+    assert sources["unnamed_documents"] == 4
+
+    speakers = run_json(capsys, "speakers", "--corpus", "seeds")
+    assert speakers["speakers"][0] == {
+        "name": "Dmitry Peskov",
+        "quotes": 16,
+        "role": "Kremlin spokesman",
+    }
+
+    search = run_json(capsys, "search", "mutual trust")
+    assert search["query"] == "mutual trust"
+    assert {q["speaker"] for q in search["quotes"]} == {"Dmitry Peskov"}
+    assert search["documents"] and all("id" in d for d in search["documents"])
+
+    digest = run_json(capsys, "digest")
+    assert digest["window_end"] and digest["stories"] and digest["repeated"]
+    assert {"outlets_before", "outlets_now", "members"} <= set(digest["repeated"][0])
 
 
 def test_a_user_error_exits_1_and_is_still_json(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["quotes", "Nobody Atall", "--json", "--corpus", "seeds"]) == 1
-    reply = json.loads(capsys.readouterr().out)
-    assert reply["is_error"] is True and "Nobody Atall" in reply["title"]
+    reply = run_json(capsys, "quotes", "Nobody Atall", "--corpus", "seeds", code=1)
+    assert reply["is_error"] is True and "Nobody Atall" in reply["error"]
+    assert reply["suggestions"] and all(s["quotes"] > 0 for s in reply["suggestions"])
+    bad = run_json(capsys, "quotes", "Peskov", "--since", "yesterday", code=1)
+    assert bad["error"] == "`since` must be a date like 2016-11-10, not 'yesterday'."
+
+
+@pytest.mark.parametrize(
+    ("args", "title"),
+    [
+        (["quotes", "Песков"], "# Dmitry Peskov: 10 statements"),
+        (["quotes", "the Kremlin spokesman"], "# Dmitry Peskov: 10 statements"),
+        (
+            ["summary", "Putin’s Perspectives"],
+            "# Putin’s Perspectives on Working with the Next Administration",
+        ),
+        (["search", "It’s not possible"], "# Search for 'It’s not possible'"),
+        (["quotes", 'Zz"zz --since'], "# ⚠ I know no speaker called 'Zz\"zz --since'."),
+    ],
+)
+def test_any_argument_reaches_the_command_as_typed(
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], title: str
+) -> None:
+    main([*args, "--corpus", "seeds"])
+    shown = capsys.readouterr().out
+    assert shown.startswith(title + "\n")
+    assert "\\u" not in shown
+
+
+def test_the_terminal_gets_text_not_escaped_markdown(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["quotes", "Peskov", "--corpus", "seeds", "--limit", "3"]) == 0
+    shown = capsys.readouterr().out
+    assert "\\" not in shown and "**" not in shown
+    assert "Showing 3 of 10. Narrow it with since: or topic:, or raise limit:." in shown
+    assert "> - Trump: Russia’s Chance for Friendship? — merged into one quote with" in shown
 
 
 def test_a_closed_pipe_is_not_a_traceback(project: Path) -> None:

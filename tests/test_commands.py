@@ -16,6 +16,7 @@ from bot.commands import (
     Param,
     ParamKind,
     Registry,
+    Suggestion,
     help_reply,
     parse_line,
     split_line,
@@ -49,8 +50,8 @@ REGISTRY: Registry[str] = Registry(
 )
 
 
-def completer(ctx: str, kind: Completion, prefix: str) -> list[str]:
-    return [f"{kind.value}:{prefix}"]
+def completer(ctx: str, kind: Completion, prefix: str) -> list[Suggestion]:
+    return [Suggestion(f"{kind.value}:{prefix}", prefix)]
 
 
 @pytest.fixture
@@ -213,8 +214,9 @@ def test_unknown_commands_and_empty_lines_get_help(bot: Dispatcher[str]) -> None
 
 
 def test_completion_goes_to_the_completer_for_completable_params(bot: Dispatcher[str]) -> None:
-    assert bot.complete("quotes", "speaker", "pes") == ["speakers:pes"]
-    assert bot.complete("quotes", "speaker", "p" * 600) == ["speakers:" + "p" * MAX_LINE_CHARS]
+    assert bot.complete("quotes", "speaker", "pes") == [Suggestion("speakers:pes", "pes")]
+    long = "p" * MAX_LINE_CHARS
+    assert bot.complete("quotes", "speaker", "p" * 600) == [Suggestion(f"speakers:{long}", long)]
     assert bot.complete("quotes", "topic", "tr") == []  # no completion declared
     assert bot.complete("missing", "speaker", "p") == []
     assert Dispatcher(REGISTRY, lambda: "ctx").complete("quotes", "speaker", "p") == []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, SourceRules, load_sources, load_speakers
+from bot.config import ConfigError, SourceRules, load_settings, load_sources, load_speakers
 from bot.core.article import KnownFields
 from bot.core.speakers import SpeakerBook, SpeakerKind
 
@@ -338,3 +339,79 @@ def test_source_errors_name_the_file_the_key_and_the_fix(
     assert str(error).startswith(f"{path}: {key}: ")
     assert problem in str(error)
     assert f"Fix: {fix}" in str(error)
+
+
+# --- bot.yaml: what a schedule or a token key gets wrong ------------------------------------
+
+
+SCHEDULE_WITH = """schedules:
+  - name: morning
+    cron: "0 8 * * *"
+    target: console
+    speakers: [{names}]
+digests:
+  tracked_speakers: [{tracked}]
+"""
+
+
+def settings_file(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "speakers.yaml").write_text(
+        (CONFIG / "speakers.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return write(tmp_path, "bot.yaml", text)
+
+
+def test_a_speaker_filter_naming_no_configured_speaker_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = settings_file(
+        tmp_path, SCHEDULE_WITH.format(names="Dmitry Peskov, Zzz Unknown", tracked="Qqq Nobody")
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.config"):
+        settings = load_settings(path)
+    assert settings.schedules[0].speakers == ("Dmitry Peskov", "Zzz Unknown")  # still loads
+    warned = [r.getMessage() for r in caplog.records if r.name == "bot.config"]
+    assert warned == [
+        f"{path}: digests.tracked_speakers: 'Qqq Nobody' is no speaker in "
+        f"{tmp_path / 'speakers.yaml'}; only quotes filed under exactly that name will match. "
+        f"Fix: use a name or alias from {tmp_path / 'speakers.yaml'}, or add it there",
+        f"{path}: schedules[0].speakers: 'Zzz Unknown' is no speaker in "
+        f"{tmp_path / 'speakers.yaml'}; only quotes filed under exactly that name will match. "
+        f"Fix: use a name or alias from {tmp_path / 'speakers.yaml'}, or add it there",
+    ]
+
+
+def test_aliases_roles_and_small_typos_in_a_speaker_filter_are_fine(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = settings_file(
+        tmp_path, SCHEDULE_WITH.format(names="Песков, Kremlin spokesman, Peskof", tracked="Putin")
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.config"):
+        load_settings(path)
+    assert [r for r in caplog.records if r.name == "bot.config"] == []
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "variable"),
+    [
+        ("discord", "token", "DISCORD_TOKEN"),
+        ("discord", "bot_token", "DISCORD_TOKEN"),
+        ("slack", "bot_token", "SLACK_BOT_TOKEN"),
+        ("slack", "token", "SLACK_BOT_TOKEN"),
+        ("slack", "app_token", "SLACK_APP_TOKEN"),
+        ("slack", "signing_secret", "SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_a_token_in_bot_yaml_says_where_tokens_go(
+    tmp_path: Path, section: str, key: str, variable: str
+) -> None:
+    path = write(tmp_path, "bot.yaml", f"{section}:\n  {key}: abc123\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: {section}.{key}: tokens and secrets never go in this file")
+    assert message.endswith(
+        f"Fix: delete this key and set the {variable} environment variable instead"
+    )
+    assert "abc123" not in message and "guild_id" not in message

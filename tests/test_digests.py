@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot import messages as m
 from bot.archive import Archive
+from bot.core.analysis import Analysed
+from bot.core.documents import Document
+from bot.core.speakers import SpeakerBook
 from bot.digests import DigestView, digest_reply, gather_digest
 from bot.handlers import BotContext, dispatcher
 from bot.render.markdown import render
 from bot.reply import Item, Reply, Section
 from tests.archive_fixtures import (
+    ARTICLES,
+    BOOK,
+    SEEDS,
     T0,
     Clock,
     load_documents,
+    open_empty_store,
+    remembered_analysis,
     same_words,
     seed_archive,
     sqlite_url,
@@ -109,15 +120,21 @@ def test_the_first_digest_has_everything_so_far(scenario: Scenario) -> None:
     stories = section(reply, m.DIGEST_NEW_STORIES).items
     assert stories[0].text == SEED_HEADLINE  # three outlets: the widest story first
     # Digested after the courier arrived, the window still ends before it.
-    assert stories[0].detail.startswith(
-        "Reuters, 002_ae0362d15ddcecd9.txt, Trump: Russia’s Chance for Friendship? — "
-    )
+    assert [x.label for x in stories[0].links] == [
+        "Reuters",
+        "002_ae0362d15ddcecd9.txt",
+        "Trump: Russia’s Chance for Friendship?",
+    ]
     assert len(stories) == 3
     assert all(s.detail for s in stories)  # each with its summary
     repeated = section(reply, m.DIGEST_REPEATED).items
     assert len(repeated) == 3
-    assert all("now 3 outlets · first seen 2016-11-10" in r.detail for r in repeated)
+    # A file name and a title are no outlets: "sources".
+    assert all("now 3 sources · first seen 2016-11-10" in r.detail for r in repeated)
     assert not any("was" in r.detail for r in repeated)
+    # How each printing differs, as under /overlaps.
+    assert repeated[0].notes[-1] == "Reuters — a partial quote close to it: “phenomenally close”"
+    assert all(r.notes for r in repeated)
     # 16 quotes of his, 9 of them printings of the three repeated statements.
     peskov = section(reply, m.DIGEST_QUOTES_BY.format(speaker="Dmitry Peskov", count=7))
     assert len(peskov.items) == 5
@@ -138,21 +155,20 @@ def test_the_next_digest_shows_only_what_is_new(scenario: Scenario) -> None:
     ]
     (story,) = reply.sections[0].items
     assert story.text == SEED_HEADLINE
-    assert "Baltic Courier" in story.detail
-    outlets, summary = story.detail.split(" — ", 1)
-    assert outlets.split(", ") == [
-        "Reuters",
-        "002_ae0362d15ddcecd9.txt",
-        "Baltic Courier",
-        "Trump: Russia’s Chance for Friendship?",
+    # Every outlet once, as a link where it has a URL: never named twice.
+    assert [(x.label, x.url) for x in story.links] == [
+        ("Reuters", None),
+        ("002_ae0362d15ddcecd9.txt", None),
+        ("Baltic Courier", COURIER_URL),
+        ("Trump: Russia’s Chance for Friendship?", None),
     ]
     courier = scenario.archive.document(scenario.courier_id)
-    assert courier is not None and summary in " ".join(courier.text.split())  # its summary
-    assert [(x.label, x.url) for x in story.links] == [("Baltic Courier", COURIER_URL)]
+    assert courier is not None and story.detail in " ".join(courier.text.split())  # its summary
+    assert "Baltic Courier" not in story.detail
 
     (repeated,) = reply.sections[1].items
     assert repeated.text == ATMOSPHERE
-    assert repeated.detail == "Dmitry Peskov · now 4 outlets (was 3) · first seen 2016-11-10"
+    assert repeated.detail == "Dmitry Peskov · now 4 sources (was 3) · first seen 2016-11-10"
     assert [x.label for x in repeated.links] == [
         "Reuters",
         "002_ae0362d15ddcecd9.txt",
@@ -163,7 +179,11 @@ def test_the_next_digest_shows_only_what_is_new(scenario: Scenario) -> None:
 
     (new_quote,) = reply.sections[2].items
     assert new_quote.text == NEW_QUOTE
-    assert "now 4 outlets (was 3)" in render(reply)
+    # Its date, and its outlet once, as the link.
+    assert new_quote.detail == "2016-11-12"
+    assert [(x.label, x.url) for x in new_quote.links] == [("Baltic Courier", COURIER_URL)]
+    assert "now 4 sources (was 3)" in render(reply)
+    assert render(reply).count("Baltic Courier") == 3  # the story, the statement, the quote
 
 
 def test_nothing_from_the_first_window_comes_back(scenario: Scenario) -> None:
@@ -222,3 +242,105 @@ def test_the_digest_command_reads_the_clock(scenario: Scenario) -> None:
     since = bot.run_line("digest since:2024-01-01")
     assert section(since, m.DIGEST_NEW_STORIES).items
     assert "(was" not in render(since)  # nothing of the seeds was printed before that date
+
+
+def test_the_digest_as_data(scenario: Scenario) -> None:
+    reply = scenario.second()
+    data = reply.data
+    assert data is not None
+    assert data["window_start"] == scenario.first_digest.isoformat()
+    assert data["window_end"] == scenario.second_digest.isoformat()
+    (story,) = data["stories"]
+    assert (story["headline"], story["is_new"]) == (SEED_HEADLINE, False)
+    assert story["new_documents"] == [scenario.courier_id]
+    assert story["summary"] == reply.sections[0].items[0].detail
+    (repeated,) = data["repeated"]
+    assert repeated["canonical_text"] == ATMOSPHERE
+    assert len(repeated["outlets_before"]) == 3 and repeated["outlets_now"][-1] == "Baltic Courier"
+    courier = [x for x in repeated["members"] if x["document"]["id"] == scenario.courier_id]
+    assert [(x["relation"], x["document"]["url"]) for x in courier] == [("verbatim", COURIER_URL)]
+    merged = [x for x in repeated["members"] if x["relation"] == "merged"]
+    (only,) = merged  # seed 001's one quote of both statements names the other one
+    assert [text[:17] for text in only["merged_with"]] == ["It’s not possible"]
+    (quote,) = data["quotes"]
+    assert (quote["text"], quote["speaker"], quote["cue"]) == (NEW_QUOTE, "Dmitry Peskov", "said")
+    assert quote["document"]["outlet"] == "Baltic Courier"
+    assert quote["document"]["date"] == "2016-11-12T00:00:00+00:00"
+
+
+# -- digests while ingests run: each document in exactly one digest -------------------------
+
+WAIT = 30.0  # seconds a thread gets to reach a state; it takes milliseconds
+
+
+def arrived(archive: Archive, start: datetime | None, end: datetime) -> list[str]:
+    """The documents a digest of this window presents as arrived in it."""
+    view = gather_digest(archive, window_start=start, window_end=end, speakers=None)
+    return [doc_id for news in view.digest.stories for doc_id in news.new_doc_ids]
+
+
+def test_an_article_whose_ingest_spans_a_digest_is_in_the_next_digest(tmp_path: Path) -> None:
+    archive = seed_archive(sqlite_url(tmp_path), now=T0)
+    store, clock = archive.store, Clock(T0 + timedelta(hours=1))
+    first_end = store.moment(clock())
+    analysing, digested = threading.Event(), threading.Event()
+
+    def analyse_while_the_digest_goes_out(
+        documents: Sequence[Document], book: SpeakerBook
+    ) -> list[Analysed]:
+        analysing.set()
+        assert digested.wait(WAIT)
+        return remembered_analysis(documents, book)
+
+    # The rescan thread, or `briefbot ingest` in another process: its clock reading is
+    # taken as it starts, its documents are stored when analysis is done.
+    rescan = Archive(store, BOOK, analyser=analyse_while_the_digest_goes_out)
+    path = write_article(
+        tmp_path,
+        "late.md",
+        title="A late arrival",
+        outlet="Baltic Courier",
+        date="2016-11-12",
+        url=COURIER_URL,
+        paragraphs=[f"“{NEW_QUOTE},” Peskov said."],
+    )
+    late = load_documents(path)
+    started = clock()
+    worker = threading.Thread(target=rescan.ingest, args=(late,), kwargs={"now": started})
+    worker.start()
+    assert analysing.wait(WAIT)
+    second_end = store.moment(clock.advance(minutes=1))  # a digest fires meanwhile
+    second = arrived(archive, first_end, second_end)
+    digested.set()
+    worker.join(WAIT)
+    assert not worker.is_alive()
+    third = arrived(archive, second_end, store.moment(clock.advance(hours=1)))
+    assert (second, third) == ([], [late[0].id])
+
+
+def test_documents_ingested_while_digests_go_out_each_land_in_exactly_one(
+    tmp_path: Path,
+) -> None:
+    archive = Archive(open_empty_store(sqlite_url(tmp_path)), BOOK)  # analyses for real
+    documents = load_documents(SEEDS) + load_documents(ARTICLES)
+    done = threading.Event()
+
+    def rescans() -> None:  # one article at a time, stamped as each ingest starts
+        try:
+            for document in documents:
+                archive.ingest([document], now=datetime.now(UTC))
+        finally:
+            done.set()
+
+    ingesting = threading.Thread(target=rescans)
+    ingesting.start()
+    shown: list[str] = []
+    start: datetime | None = None
+    while not done.is_set():
+        end = archive.store.moment(datetime.now(UTC))
+        shown += arrived(archive, start, end)
+        start = end
+    ingesting.join(WAIT)
+    shown += arrived(archive, start, archive.store.moment(datetime.now(UTC)))
+    assert Counter(shown) == Counter(d.id for d in documents)  # each once, none missed
+    archive.store.close()

@@ -10,7 +10,7 @@ import pytest
 
 from bot import messages as m
 from bot.archive import Archive
-from bot.commands import MAX_LINE_CHARS, Dispatcher
+from bot.commands import MAX_LINE_CHARS, Dispatcher, Suggestion
 from bot.handlers import BotContext, dispatcher
 from bot.render.markdown import render
 from bot.reply import Item, Reply
@@ -86,8 +86,8 @@ def test_quotes_lists_the_repeated_statements_first(bot: Dispatcher[BotContext])
     for item in repeated:
         assert item.quoted
         assert tuple(link.label for link in item.links) == SEED_OUTLETS  # earliest first
-        assert "3 outlets" in item.detail
-        assert "first seen 2016-11-10 (Reuters)" in item.detail
+        # Two of the three name no outlet: a file name and a title are no "outlets".
+        assert item.detail == "Dmitry Peskov · 3 sources · first seen 2016-11-10 (Reuters)"
 
 
 def test_quotes_shows_each_quote_once_and_only_peskovs(
@@ -129,12 +129,45 @@ def test_an_ambiguous_name_gets_suggestions(bot: Dispatcher[BotContext]) -> None
     assert {"Sergei Lavrov", "Sergei Ryabkov"} <= set(offered)
 
 
-def test_a_nonsense_name_gets_a_way_forward(bot: Dispatcher[BotContext]) -> None:
-    reply = bot.run_line("quotes Xqzvw Blorptz")
+def test_a_nonsense_name_gets_the_most_quoted_speakers(bot: Dispatcher[BotContext]) -> None:
+    reply = bot.run_line("quotes xyzzy")
     assert reply.is_error
-    assert "Xqzvw Blorptz" in reply.title
-    assert [s.text for s in reply.sections] == [m.NO_SUGGESTIONS]
+    assert "xyzzy" in reply.title
+    assert headings(reply) == [m.MOST_QUOTED]
+    offered = [(i.text, i.detail) for i in items(reply)]
+    assert offered[:2] == [("Dmitry Peskov", "16 quotes"), ("Vladimir Putin", "11 quotes")]
+    assert len(offered) == 5
     assert "/speakers" in render(reply)
+
+
+def test_suggestions_are_only_speakers_with_quotes(bot: Dispatcher[BotContext]) -> None:
+    # "nobody" is closest to configured speakers with no quote in the seeds (Zelenskyy):
+    # they are not offered; the most quoted are, when nobody close has a quote.
+    reply = bot.run_line("quotes nobody")
+    assert reply.is_error
+    counts = bot.context().archive.speaker_counts()
+    offered = [i.text for i in items(reply)]
+    assert offered and all(counts.get(name) for name in offered)
+    assert "Volodymyr Zelenskyy" not in offered
+    assert reply.data is not None
+    assert [s["name"] for s in reply.data["suggestions"]] == offered
+
+
+@pytest.mark.parametrize(
+    ("phrase", "speaker"),
+    [
+        ("the Kremlin spokesman", "Dmitry Peskov"),
+        ("Kremlin spokesman", "Dmitry Peskov"),
+        ("Russia's Foreign Minister", "Sergei Lavrov"),
+        ("Kremlin", "Kremlin"),
+    ],
+)
+def test_a_role_phrase_wins_over_an_alias_inside_it(
+    bot: Dispatcher[BotContext], phrase: str, speaker: str
+) -> None:
+    reply = bot.run("quotes", {"speaker": phrase})
+    assert not reply.is_error
+    assert reply.data is not None and reply.data["speaker"] == speaker
 
 
 def test_a_speaker_named_only_in_an_article_is_found(bot: Dispatcher[BotContext]) -> None:
@@ -146,6 +179,27 @@ def test_a_configured_speaker_without_quotes_says_so(bot: Dispatcher[BotContext]
     reply = bot.run_line("quotes Hillary")
     assert not reply.is_error
     assert reply.title == m.NO_STATEMENTS.format(speaker="Hillary Clinton", filters="")
+
+
+def test_quotes_since_never_lists_a_copy_of_a_repeated_statement_as_printed_once(
+    bot: Dispatcher[BotContext], archive: Archive
+) -> None:
+    # The three repeated statements were first seen on 2016-11-10 and printed again on
+    # the 11th (002) and the 18th (001): since the 11th they are still repeated, and
+    # none of their copies is a quote "printed once".
+    reply = bot.run_line("quotes Peskov since:2016-11-11")
+    assert reply.title == "Dmitry Peskov: 9 statements (since 2016-11-11)"
+    repeated = items(reply, m.REPEATED_HEADING)
+    assert [i.text[: len(p)] for i in repeated for p in PESKOV_CLUSTERS if i.text.startswith(p)]
+    assert len(repeated) == 3
+    everything = archive.statements("Dmitry Peskov")
+    copies = {x.text for c in everything.repeated for x in c.members}
+    once = [i.text for i in items(reply, m.ONCE_HEADING)]
+    assert len(once) == 6 and not set(once) & copies
+    # Since the 19th nothing of them was printed again: they are not listed at all.
+    later = bot.run_line("quotes Peskov since:2016-11-19")
+    assert headings(later) == [m.ONCE_HEADING]
+    assert not {i.text for i in items(later)} & copies
 
 
 def test_quotes_since_a_date(bot: Dispatcher[BotContext]) -> None:
@@ -173,10 +227,14 @@ def test_quotes_about_a_topic(bot: Dispatcher[BotContext]) -> None:
     )
 
 
-def test_quotes_limit_counts_what_is_left_out(bot: Dispatcher[BotContext]) -> None:
-    reply = bot.run_line("quotes Peskov limit:1")
-    assert [len(s.items) for s in reply.sections] == [1, 1]
-    assert reply.footnote == m.SHOWING.format(shown=2, total=10)
+def test_quotes_limit_is_the_total_shown(bot: Dispatcher[BotContext]) -> None:
+    one = bot.run_line("quotes Peskov limit:1")
+    assert headings(one) == [m.REPEATED_HEADING]
+    assert len(items(one)) == 1
+    assert one.footnote == m.SHOWING.format(shown=1, total=10)
+    five = bot.run_line("quotes Peskov limit:5")
+    assert [len(s.items) for s in five.sections] == [3, 2]  # repeated first, then the rest
+    assert five.footnote == m.SHOWING.format(shown=5, total=10)
     assert bot.run_line("quotes Peskov").footnote == ""
 
 
@@ -205,7 +263,71 @@ def test_overlaps_by_number_of_outlets(bot: Dispatcher[BotContext]) -> None:
     assert (four.title, four.sections) == (m.NO_OVERLAPS.format(minimum=4), ())
     limited = bot.run_line("overlaps limit:1")
     assert len(items(limited)) == 1
-    assert limited.footnote == m.SHOWING.format(shown=1, total=3)
+    # Only what `overlaps` takes: no since: or topic:.
+    assert limited.footnote == m.SHOWING_OVERLAPS.format(shown=1, total=3)
+    assert "since:" not in limited.footnote and "min_outlets:" in limited.footnote
+
+
+def test_each_printing_that_is_not_verbatim_is_shown_with_how_it_differs(
+    bot: Dispatcher[BotContext],
+) -> None:
+    phenomenal, atmosphere, not_possible = items(bot.run_line("overlaps"))
+    friendship = "Trump: Russia’s Chance for Friendship?"
+    assert phenomenal.notes == (
+        f"{friendship} — printed only part: “It is phenomenal how close they are to … "
+        "approach to foreign policy”",
+        f"{friendship} — printed only part: “And that is probably a good basis for … "
+        "in our bilateral relations.”",
+        "Reuters — a partial quote close to it: “phenomenally close”",
+    )
+    # Seed 001 printed the two statements as one quote: each names the other.
+    assert atmosphere.notes == (
+        f"{friendship} — merged into one quote with “It’s not possible to just declare "
+        "that there … years to our relations.”",
+    )
+    assert not_possible.notes == (
+        f"{friendship} — merged into one quote with "
+        "“An atmosphere of mutual trust takes years to achieve”",
+    )
+    # The same lines under `quotes`, and as Markdown under the quote.
+    assert items(bot.run_line("quotes Peskov"), m.REPEATED_HEADING)[1].notes == atmosphere.notes
+    assert "> - Reuters — a partial quote close to it: “phenomenally close”" in render(
+        bot.run_line("overlaps")
+    )
+
+
+def test_an_edited_printing_shows_a_word_diff(tmp_path: Path) -> None:
+    archive = seed_archive(sqlite_url(tmp_path))
+    variant = tmp_path / "variant.md"
+    variant.write_text(
+        "---\ntitle: Kremlin sees long road to trust\noutlet: Press TV\ndate: 2016-11-12\n---\n"
+        "MOSCOW – Kremlin spokesman Dmitry Peskov said rebuilding ties would be slow.\n\n"
+        "“An atmosphere of mutual trust takes many years to achieve,” Peskov said.\n",
+        encoding="utf-8",
+    )
+    archive.ingest(load_documents(variant), now=NOW)
+    bot = dispatcher(lambda: BotContext(archive, NOW))
+    atmosphere = next(i for i in items(bot.run_line("overlaps")) if i.text.startswith("An atmos"))
+    assert "Press TV — edited: …trust takes {+many+} years to achieve" in atmosphere.notes
+    reply = bot.run_line("quotes Peskov")
+    assert reply.data is not None
+    [cluster] = [c for c in reply.data["repeated"]["items"] if c["id"] == atmosphere_id(reply)]
+    [edited] = [x for x in cluster["members"] if x["relation"] == "edited"]
+    assert edited["document"]["outlet"] == "Press TV"
+    assert edited["text"] == "An atmosphere of mutual trust takes many years to achieve"
+    assert edited["diff"] == "... trust takes {+many+} years to achieve"
+    archive.store.close()
+
+
+def atmosphere_id(reply: Reply) -> str:
+    assert reply.data is not None
+    return str(
+        next(
+            c["id"]
+            for c in reply.data["repeated"]["items"]
+            if c["canonical_text"].startswith("An atmosphere")
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -249,9 +371,49 @@ def test_summary_lists_the_documents_quotes_and_cuts(bot: Dispatcher[BotContext]
         "It’s not possible to",
     ]
     assert quoted[0].detail.startswith("Kremlin · (partial quote)")
-    assert reply.footnote == m.CUTS_NOTE.format(
-        cuts="editing credit, image caption, reader comments"
+    # What was cut, each as a short excerpt with its reason and size.
+    assert reply.footnote.startswith(
+        "Removed from the text: editing credit (26 characters): “(Editing by Mark Heinrich)”; "
+        "image caption (344 characters): “IMAGE: Belarus’ President Alexander Lukashenko"
     )
+    assert "reader comments (13,304 characters): “1. sarah.chen November 11, 2016" in (
+        reply.footnote
+    )
+
+
+def test_summary_shows_outlet_byline_date_and_file(bot: Dispatcher[BotContext]) -> None:
+    reuters = bot.run_line("summary 000")
+    assert reuters.sections[0].text == (
+        "Reuters · by Andrew Osborn · 2016-11-10 · 000_9400752ccb8fb0fa.txt · id b3d443b8c6b7311e"
+    )
+    data = reuters.data
+    assert data is not None
+    assert data["document"]["byline"] == "Andrew Osborn"
+    assert data["document"]["published"] == "2016-11-10T00:00:00+00:00"
+    assert [(c["reason"], c["end"] - c["start"]) for c in data["removed"]] == [
+        ("editing credit", 26),
+        ("image caption", 344),
+        ("reader comments", 13304),
+    ]
+    assert data["removed"][0]["text"] == "(Editing by Mark Heinrich)"
+    assert data["summary"] == reuters.sections[1].text.split("\n\n")
+    assert data["quotes"][0]["text"] == "phenomenally close"
+    assert data["quotes"][0]["partial"] is True and data["quotes"][0]["speaker"] == "Kremlin"
+
+
+def test_an_undated_document_says_it_was_ingested_then(tmp_path: Path) -> None:
+    archive = new_archive(sqlite_url(tmp_path))
+    plain = tmp_path / "undated.txt"
+    plain.write_text(
+        "Harbour row\n\n“The northern quay needs repairs before the storms,” said Mallory Quint.\n",
+        encoding="utf-8",
+    )
+    archive.ingest(load_documents(plain), now=NOW)
+    bot = dispatcher(lambda: BotContext(archive, NOW))
+    [quote] = items(bot.run_line("quotes Mallory Quint"))
+    assert quote.detail == "undated, ingested 2024-01-01"
+    assert "undated, ingested 2024-01-01" in bot.run_line("summary undated").sections[0].text
+    archive.store.close()
 
 
 def test_summary_of_an_unknown_document(bot: Dispatcher[BotContext]) -> None:
@@ -295,16 +457,44 @@ def test_search_needs_three_characters_and_takes_wildcards_literally(
 
 def test_sources_lists_every_document_once(bot: Dispatcher[BotContext], archive: Archive) -> None:
     reply = bot.run_line("sources")
-    assert reply.title == m.SOURCES_TITLE.format(documents=5, s="s", outlets=5, os="s")
+    # Only one of the five names an outlet; the others are not called outlets.
+    assert reply.title == "5 documents: 1 outlet, 4 with no outlet named"
     listed = [i.detail.rsplit(" · ", 1)[-1] for i in items(reply)]
     assert sorted(listed) == sorted(d.id for d in archive.documents())
-    assert "Reuters" in headings(reply)
+    assert headings(reply) == ["Reuters · 1 document", "No outlet named · 4 documents"]
+    # Newest first within a group.
+    dates = [i.detail.split(" · ")[0] for i in reply.sections[1].items]
+    assert dates == sorted(dates, reverse=True)
+    assert reply.footnote == ""
 
 
-def test_sources_group_documents_by_outlet(wide: Dispatcher[BotContext]) -> None:
-    reply = wide.run_line("sources")
-    assert reply.title.startswith("11 documents from ")
-    assert "Kyiv Ledger" in headings(reply)
+def test_sources_group_documents_by_outlet_most_documents_first(
+    wide: Dispatcher[BotContext],
+) -> None:
+    reply = wide.run_line("sources limit:100")
+    total = len(wide.context().archive.documents())
+    assert reply.title.startswith(f"{total} documents: ")
+    assert any(h.startswith("Kyiv Ledger · ") for h in headings(reply))
+    counts = [int(h.rsplit(" · ", 1)[1].split()[0]) for h in headings(reply)[:-1]]
+    assert counts == sorted(counts, reverse=True)
+    assert headings(reply)[-1].startswith(m.NO_OUTLET)
+    assert len(items(reply)) == total
+
+
+def test_sources_and_speakers_are_limited(wide: Dispatcher[BotContext]) -> None:
+    archive = wide.context().archive
+    total = len(archive.documents())
+    three = wide.run_line("sources limit:3")
+    assert len(items(three)) == 3
+    assert three.footnote == m.SHOWING_LIST.format(shown=3, total=total, maximum=100)
+    assert three.data is not None and three.data["total"] == total
+    assert len(three.data["documents"]) == 3
+    speakers = wide.run_line("speakers limit:2")
+    counts = archive.speaker_counts()
+    assert [i.text for i in items(speakers)] == sorted(counts, key=lambda n: (-counts[n], n))[:2]
+    assert speakers.footnote == m.SHOWING_LIST.format(shown=2, total=len(counts), maximum=100)
+    # The default is 25.
+    assert len(items(wide.run_line("speakers"))) == min(25, len(counts))
 
 
 def test_speakers_with_their_counts(bot: Dispatcher[BotContext], archive: Archive) -> None:
@@ -383,7 +573,8 @@ def test_an_overlong_line_is_refused_not_cut(bot: Dispatcher[BotContext]) -> Non
         ("summary", "`summary` needs `document`: summary <document>"),
         ("quotes Peskov --since", "`--since` needs a value."),
         ("quotes Peskov --sinse 2016-01-01", "`quotes` has no option `sinse`"),
-        ("sources everything", "Too many words for `sources`: sources"),
+        ("sources everything", "`limit` must be a whole number, not 'everything'."),
+        ("speakers limit:101", "`limit` must be at most 100."),
     ],
 )
 def test_bad_values_get_a_clear_error(
@@ -419,10 +610,13 @@ def test_an_empty_archive_answers_every_command(empty: Dispatcher[BotContext]) -
 
 
 def test_completion_of_speakers_and_documents(bot: Dispatcher[BotContext]) -> None:
-    assert bot.complete("quotes", "speaker", "pes") == ["Dmitry Peskov"]
-    assert bot.complete("quotes", "speaker", "")[0] == "Dmitry Peskov"  # most quoted first
-    assert bot.complete("summary", "document", "friend") == [
-        "Trump: Russia’s Chance for Friendship?"
+    assert bot.complete("quotes", "speaker", "pes") == [
+        Suggestion("Dmitry Peskov", "Dmitry Peskov")
     ]
+    assert bot.complete("quotes", "speaker", "")[0].value == "Dmitry Peskov"  # most quoted first
+    [document] = bot.complete("summary", "document", "friend")
+    assert document.label == "Trump: Russia’s Chance for Friendship?"
+    # The value is the document's id, which summary finds that document by.
+    assert bot.run("summary", {"document": document.value}).title == document.label
     assert bot.complete("quotes", "since", "20") == []
     assert bot.complete("nope", "speaker", "p") == []

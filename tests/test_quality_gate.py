@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.overlaps import find_overlaps
 from bot.core.speakers import SpeakerBook
 from bot.evaluation import comparable
 from bot.quality import Corpus, corpora, extracted, overlap_scores, quote_scores
@@ -47,6 +48,21 @@ def test_overlap_clusters_meet_the_bar(corpus: Corpus, speaker_book: SpeakerBook
     scores = overlap_scores(corpus, speaker_book)
     assert scores.precision.value == 1.0, scores.spurious
     assert scores.recall.value >= 0.95, scores.missed
+
+
+def test_each_cluster_names_the_gold_speaker_or_shows_the_dispute(
+    corpus: Corpus, speaker_book: SpeakerBook
+) -> None:
+    found = extracted(corpus, speaker_book)
+    documents = {d.id: d for d in corpus.documents.values()}
+    clusters = find_overlaps([q for quotes in found.values() for q in quotes], documents)
+    for gold in corpus.gold.get("clusters") or []:
+        first = gold["members"][0]
+        starts = comparable(first["starts"])
+        (quote, *_) = [q for q in found[first["doc"]] if comparable(q.text).startswith(starts)]
+        (cluster,) = [c for c in clusters if quote.id in c.quote_ids]
+        assert cluster.speaker == gold["speaker"], gold["name"]
+        assert list(cluster.disputed_speakers) == gold.get("disputed_speakers", []), gold["name"]
 
 
 def test_the_seed_gold_has_overlaps_to_find(corpus: Corpus) -> None:

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
 
 from bot.core.article import KnownFields, read_article
 from bot.core.documents import CutReason, Document
+from bot.core.overlaps import Link, Prepared, Relation
 from bot.core.quotes import Attribution, Quote
-from bot.store import ClusterRow, MemberRow, Store, StoryRow, meta
+from bot.store import (
+    ClusterRow,
+    MemberRow,
+    StaleArchive,
+    StaleWindow,
+    StorageError,
+    Store,
+    StoryRow,
+    meta,
+)
 from tests.archive_fixtures import (
     BACKENDS,
     T0,
@@ -23,6 +35,8 @@ from tests.archive_fixtures import (
     postgres_databases,
     sqlite_url,
 )
+
+WAIT = 30.0  # seconds a thread gets to reach a state; it takes milliseconds
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +105,9 @@ MOSCOW (Reuters) – The Kremlin urged patience on Thursday.
 
 Comments
 
+reader_1 says:
+November 10, 2016 at 9:14 am
+
 “Great article!” wrote a reader.
 """
 
@@ -143,7 +160,7 @@ def test_schema_is_created_on_first_start_and_kept_on_the_next(url: str) -> None
     again = Store.open(url)  # a restart: nothing is recreated, the version stays
     with again.engine.connect() as conn:
         versions = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-        assert [row.value for row in versions] == ["2"]
+        assert [row.value for row in versions] == ["3"]
     again.close()
 
 
@@ -161,7 +178,7 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
     try:
         with reopened.engine.connect() as conn:
             version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "2"
+            assert version.scalar_one() == "3"
             seen: dict[str, object] = dict(conn.execute(text("SELECT id, seen FROM quotes")).all())
         assert all(seen[q.id] is not None for q in quotes)
         assert "ix_quotes_speaker_seen" in {
@@ -171,19 +188,208 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
         reopened.close()
 
 
+def test_a_schema_2_archive_gets_the_delivery_progress_columns_on_next_start(
+    url: str, store: Store
+) -> None:
+    staged = store.add_delivery(
+        target="discord:1",
+        slot="s",
+        window_start=None,
+        window_end=T0,
+        reply={"title": "Digest"},
+        markdown="x",
+        now=T0,
+    )
+    with store.transaction() as conn:  # back to what schema 2 had
+        for column in ("parts_sent", "owner", "lease_until"):
+            conn.execute(text(f"ALTER TABLE deliveries DROP COLUMN {column}"))
+        conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
+    store.close()
+    reopened = Store.open(url)
+    try:
+        kept = reopened.delivery("discord:1", "s")
+        assert kept is not None and kept.id == staged.id
+        assert (kept.parts_sent, kept.owner, kept.lease_until) == (0, None, None)
+        with reopened.engine.connect() as conn:
+            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
+            assert version.scalar_one() == "3"
+    finally:
+        reopened.close()
+
+
 def test_a_newer_schema_is_refused_with_a_clear_message(url: str) -> None:
     store = open_empty_store(url)
     with store.transaction() as conn:
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="99"))
     store.close()
-    with pytest.raises(RuntimeError, match=r"schema version 99.*upgrade briefbot"):
+    with pytest.raises(StorageError) as refused:
         Store.open(url)
+    assert str(refused.value) == (
+        "the database has schema version 99, newer than this briefbot reads (3). "
+        "Fix: upgrade briefbot, or point the URL at another database"
+    )
 
 
 def test_the_sqlite_file_folder_is_made_on_first_start(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'var' / 'nested' / 'briefbot.db'}")
-    assert (tmp_path / "var" / "nested" / "briefbot.db").is_file()
+    store = Store.open(f"sqlite:///{tmp_path / 'var' / 'briefbot.db'}")
+    assert (tmp_path / "var" / "briefbot.db").is_file()
     store.close()
+
+
+def test_only_the_files_own_folder_is_made_never_a_chain_of_them(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"^the folder .*/missing does not exist\. Fix: "):
+        Store.open(f"sqlite:///{tmp_path / 'missing' / 'var' / 'briefbot.db'}")
+    assert not (tmp_path / "missing").exists()  # a typo in the path creates nothing
+
+
+# -- storage errors: one line saying what to fix, never a traceback ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad_url", "problem"),
+    [
+        ("notaurl", "'notaurl' is not a database URL"),
+        ("nosuchdb://host/x", "cannot use nosuchdb://host/x: "),
+        ("sqlite:////proc/briefbot/x.db", "cannot create the folder /proc/briefbot: "),
+        (
+            "postgresql+psycopg://someone:secret@127.0.0.1:1/test",
+            "cannot open postgresql+psycopg://someone:***@127.0.0.1:1/test: ",
+        ),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_clear_error(bad_url: str, problem: str) -> None:
+    with pytest.raises(StorageError) as refused:
+        Store.open(bad_url)
+    message = str(refused.value)
+    assert message.startswith(problem)
+    assert ". Fix: " in message and "\n" not in message
+    assert "secret" not in message  # the password is never shown
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.db").write_text("not a database " * 100)
+    with pytest.raises(StorageError, match=r"^cannot open sqlite:///.*notes.db: file is not a"):
+        Store.open(f"sqlite:///{tmp_path / 'notes.db'}")
+
+
+# -- in memory: one database for every thread ------------------------------------------------
+
+
+@pytest.mark.parametrize("memory_url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_store_is_one_database_shared_by_threads(memory_url: str) -> None:
+    store = Store.open(memory_url)
+    document = article(REUTERS, name="reuters.txt")
+    writer = threading.Thread(target=lambda: _store_documents(store, [document]))
+    writer.start()
+    writer.join()
+    assert store.known_document_ids([document.id]) == {document.id}
+    store.close()
+
+
+def test_an_in_memory_stores_connection_serves_one_thread_at_a_time() -> None:
+    store = Store.open("sqlite://")
+    document = article(REUTERS, name="reuters.txt")
+    entered, release = threading.Event(), threading.Event()
+    seen: list[set[str]] = []
+
+    def ingest() -> None:
+        with store.write(T0) as write:
+            _store_documents_in(store, write.conn, [document])
+            entered.set()
+            assert release.wait(WAIT)
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    assert entered.wait(WAIT)
+    reader = threading.Thread(target=lambda: seen.append(store.known_document_ids([document.id])))
+    reader.start()
+    reader.join(0.3)  # had it shared the open transaction, it would have ended it
+    release.set()
+    writer.join(WAIT)
+    reader.join(WAIT)
+    assert seen == [{document.id}]  # it read after the commit
+    assert store.known_document_ids([document.id]) == {document.id}
+    store.close()
+
+
+def _store_documents(store: Store, documents: list[Document]) -> None:
+    with store.transaction() as conn:
+        store.add_documents(conn, [(d, [], []) for d in documents], now=T0)
+
+
+# -- the write lock and moments -----------------------------------------------------------
+
+
+def test_moments_only_ever_move_forward(store: Store) -> None:
+    assert store.moment(T0) == T0
+    assert store.moment(T0 - timedelta(hours=1)) == T0 + timedelta(microseconds=1)
+    with store.write(T0) as write:  # a clock that went back, or an ingest that began earlier
+        assert write.moment == T0 + timedelta(microseconds=2)
+    later = T0 + timedelta(hours=1)
+    assert store.moment(later.astimezone(timezone(timedelta(hours=3)))) == later
+
+
+def test_a_moment_waits_for_the_write_in_progress_and_comes_after_it(store: Store) -> None:
+    entered, release = threading.Event(), threading.Event()
+    seen: dict[str, datetime] = {}
+
+    def ingest() -> None:
+        with store.write(T0) as write:
+            seen["write"] = write.moment
+            entered.set()
+            assert release.wait(WAIT)
+
+    def digest() -> None:
+        seen["digest"] = store.moment(T0 - timedelta(minutes=5))
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    assert entered.wait(WAIT)
+    reader = threading.Thread(target=digest)
+    reader.start()
+    reader.join(0.3)  # give it every chance to slip in before the write commits
+    release.set()
+    writer.join(WAIT)
+    reader.join(WAIT)
+    # Had it not waited, it would have read the moment before the write's (T0 - 5 min).
+    assert seen["digest"] > seen["write"] == T0
+
+
+def test_a_write_from_a_stale_reading_is_refused_and_changes_nothing(store: Store) -> None:
+    read_at = store.generation()
+    with store.write(T0, expect=read_at) as write:  # another process writes first
+        assert write.generation == read_at + 1
+    with pytest.raises(StaleArchive), store.write(T0, expect=read_at) as write:
+        _store_documents_in(store, write.conn, [article(REUTERS, name="late.txt")])
+    assert store.generation() == read_at + 1
+    assert store.document_meta() == {}
+
+
+def _store_documents_in(store: Store, conn: Connection, documents: list[Document]) -> None:
+    store.add_documents(conn, [(d, [], []) for d in documents], now=T0)
+
+
+# -- the overlap engine's state ---------------------------------------------------------------
+
+
+def test_the_overlap_engines_state_comes_back_as_it_went_in(
+    store: Store, stored: tuple[Document, Document, list[Quote]]
+) -> None:
+    _, _, quotes = stored
+    shingles = (0, 1, 2**63 - 1, 123456789012345678)
+    prepared = [Prepared(quotes[0].id, "an atmosphere of mutual trust", 3, shingles)]
+    links = [
+        Link(quotes[0].id, quotes[3].id, Relation.VERBATIM, 100.0),
+        Link(quotes[2].id, quotes[0].id, Relation.FRAGMENT, 71.5, near=True, span=(3, 17)),
+    ]
+    with store.transaction() as conn:
+        store.add_overlap_state(conn, prepared, links)
+    found, found_links = store.overlap_state()
+    assert sorted(found, key=lambda pair: pair[0].id) == sorted(
+        [(q, prepared[0] if q.id == quotes[0].id else None) for q in quotes],
+        key=lambda pair: pair[0].id,
+    )
+    assert sorted(found_links, key=lambda k: k.a) == sorted(links, key=lambda k: k.a)
 
 
 # -- documents and quotes ---------------------------------------------------------------------
@@ -525,24 +731,62 @@ def test_one_delivery_per_target_and_slot(store: Store) -> None:
     assert store.due_deliveries(T0 - timedelta(seconds=1)) == []
 
 
+def add(store: Store, slot: str, hours: int, *, start: int | None = None, **options: str) -> int:
+    return store.add_delivery(
+        target="slack:C1",
+        slot=slot,
+        window_start=None if start is None else T0 + timedelta(hours=start),
+        window_end=T0 + timedelta(hours=hours),
+        reply={"title": "x"},
+        markdown="x",
+        now=T0,
+        **options,
+    ).id
+
+
 def test_last_window_ends_per_target(store: Store) -> None:
+    """The next digest starts where the newest one that began going out ends; one still
+    waiting with nothing posted does not count (the next one supersedes it)."""
     assert store.last_window_end("slack:C1") is None
-    for hour in (1, 2):
-        delivery = store.add_delivery(
-            target="slack:C1",
-            slot=f"slot{hour}",
-            window_start=None,
-            window_end=T0 + timedelta(hours=hour),
-            reply={"title": "x"},
-            markdown="x",
-            now=T0,
-        )
-        if hour == 1:
-            store.update_delivery(delivery.id, status="sent", sent_at=T0)
+    sent, sending, posted_part, waiting = (add(store, f"slot{h}", h) for h in (1, 2, 3, 4))
+    store.update_delivery(sent, status="sent", sent_at=T0)
+    assert store.last_window_end("slack:C1") == T0 + timedelta(hours=1)
+    store.update_delivery(sending, status="sending", owner="host/1/a")
     assert store.last_window_end("slack:C1") == T0 + timedelta(hours=2)
+    store.update_delivery(posted_part, parts_sent=1)
+    assert store.last_window_end("slack:C1") == T0 + timedelta(hours=3)
+    assert store.last_window_end("slack:C1", slot_prefix="slot1") == T0 + timedelta(hours=1)
     assert store.last_sent_window_end("slack:C1") == T0 + timedelta(hours=1)
     assert store.last_sent_window_end("discord:1") is None
     assert [d.status for d in store.deliveries(status="sent")] == ["sent"]
+    assert [d.id for d in store.due_deliveries(T0)] == [sending, posted_part, waiting]
+
+
+def test_a_delivery_is_changed_only_while_it_holds_what_was_expected(store: Store) -> None:
+    delivery = add(store, "slot", 1)
+    assert store.update_delivery(delivery, expect={"owner": None}, owner="a", status="sending")
+    assert not store.update_delivery(delivery, expect={"owner": None}, owner="b")
+    assert not store.update_delivery(delivery, expect={"owner": "a", "attempts": 1}, owner="b")
+    assert store.update_delivery(delivery, expect={"owner": "a", "attempts": 0}, parts_sent=2)
+    [row] = store.deliveries()
+    assert (row.owner, row.status, row.parts_sent) == ("a", "sending", 2)
+
+
+def test_a_new_digest_supersedes_the_schedules_digests_that_never_began(store: Store) -> None:
+    first = add(store, "m@1", 1, supersede_prefix="m@")
+    other_schedule = add(store, "e@1", 1, supersede_prefix="e@")
+    latest = add(store, "m@2", 2, supersede_prefix="m@")
+    rows = {d.id: d for d in store.deliveries()}
+    assert rows[first].status == "superseded" and rows[first].last_error == "superseded by m@2"
+    assert rows[other_schedule].status == rows[latest].status == "pending"
+    assert [d.id for d in store.due_deliveries(T0)] == [other_schedule, latest]
+
+    store.update_delivery(latest, parts_sent=1)  # part 1 is out: it stays
+    with pytest.raises(StaleWindow):
+        add(store, "m@3", 3, supersede_prefix="m@")  # gathered as if m@2 had not begun
+    assert store.delivery("slack:C1", "m@3") is None
+    kept = add(store, "m@3", 3, start=2, supersede_prefix="m@")
+    assert [d.status for d in store.deliveries() if d.id in (latest, kept)] == ["pending"] * 2
 
 
 # -- SQLite: WAL, so that commands read while an ingest writes -----------------------------

@@ -1,7 +1,8 @@
 """The terminal: a chat with the bot, and where console digests are printed.
 
 `/quotes Peskov` typed here runs the same command, through the same registry, as on
-Discord and Slack, and shows the reply rendered as Markdown.
+Discord and Slack, and shows the reply in the Markdown layout, as text for a terminal
+(no backslash escapes; briefings/ files keep the escaped Markdown).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from bot.commands import Dispatcher
-from bot.render.markdown import render
+from bot.delivery import Progress, Seen
+from bot.render.markdown import render_text
 from bot.reply import Reply
 
 PROMPT = "briefbot> "
@@ -28,18 +30,21 @@ class ConsoleSender:
     def __init__(self, out: TextIO | None = None):
         self.out = out
 
-    async def send(self, channel: str, reply: Reply) -> None:
+    async def send(self, channel: str, reply: Reply, progress: Progress) -> None:
+        if progress.done:
+            return  # one part, already printed
         out = self.out or sys.stdout
-        out.write(render(reply) + "\n")
+        out.write(render_text(reply) + "\n")
         out.flush()
+        progress.accepted(1)
 
-    async def already_delivered(self, channel: str, marker: str) -> bool:
-        return False  # a terminal keeps no history; printing again is harmless
+    async def delivered(self, channel: str, ref: str) -> Seen:
+        return Seen()  # a terminal keeps no history; printing again is harmless
 
 
 def answer(dispatcher: Dispatcher[Any], line: str) -> str:
-    """The Markdown reply to one typed line."""
-    return render(dispatcher.run_line(line.strip()))
+    """The reply to one typed line, as the terminal shows it."""
+    return render_text(dispatcher.run_line(line.strip()))
 
 
 async def repl(

@@ -6,10 +6,11 @@ itself, syncs them through discord.py's HTTP client, and routes INTERACTION_CREA
 `on_interaction`. discord.py still does the rest: login, the gateway with resume and
 reconnect, rate limits and retries, and the interaction responses.
 
-Every command is deferred at once (callback type 5) and answered with follow-ups, so
-Discord's 3-second deadline holds however long a handler takes; handlers run in a worker
-thread because they query the database. Errors reach the user as a short ephemeral
-message; the details go to the log. No message may mention anyone.
+A command whose options are wrong is answered at once, privately. Any other is deferred
+at once (callback type 5), so Discord's 3-second deadline holds however long a handler
+takes; handlers run in a worker thread because they query the database. Errors reach
+the user as a short ephemeral message; the details go to the log. No message may
+mention anyone.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.commands import Command, Dispatcher, Param, ParamKind, Registry
-from bot.delivery import DeliveryError
-from bot.render.discord import escape_text, render_messages
-from bot.reply import Reply, reply_to_dict
+from bot import messages as m
+from bot.commands import Command, CommandError, Dispatcher, Param, ParamKind, Registry, Suggestion
+from bot.delivery import DeliveryError, Progress, Seen, seen_in
+from bot.render.discord import DiscordMessage, escape_text, render_messages, units
+from bot.reply import Reply
 
 _log = logging.getLogger(__name__)
 
-COMMAND_FAILED = "Sorry, that command failed. The details are in the bot's log."
+FAILED_REPLY = Reply(title=m.COMMAND_FAILED, is_error=True)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 OPTION_STRING = 3
@@ -47,6 +49,7 @@ CHOICES_LIMIT = 25
 CHOICE_LIMIT = 100  # characters in a choice's name and in its value
 DESCRIPTION_LIMIT = 100  # characters in a command's or an option's description
 HISTORY_LOOKBACK = 100  # messages searched for an unconfirmed digest: one request
+RATE_LIMIT_WAIT_SECONDS = 30.0  # discord.py's smallest max_ratelimit_timeout
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")  # a subset of what Discord allows, all we need
 
 
@@ -125,33 +128,64 @@ def _description(text: str, name: str) -> str:
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
 
 
-def _comparable(commands: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The fields we set, with Discord's defaults filled in, in a stable order.
+# Set by Discord, never by us.
+_SERVER_FIELDS = frozenset({"id", "application_id", "version", "guild_id"})
+# What Discord assumes for a field left out, and often leaves out when it holds that.
+_COMMAND_DEFAULTS: Mapping[str, Any] = {
+    "type": 1,
+    "options": [],
+    "default_member_permissions": None,
+    "dm_permission": True,
+    "default_permission": True,
+    "nsfw": False,
+    "name_localizations": None,
+    "description_localizations": None,
+}
+_OPTION_DEFAULTS: Mapping[str, Any] = {
+    "required": False,
+    "autocomplete": False,
+    "choices": [],
+    "options": [],
+    "name_localizations": None,
+    "description_localizations": None,
+}
+# Filled in from the application's settings when a command leaves them out, so compared
+# only once we send them.
+_FILLED_IN = frozenset({"contexts", "integration_types"})
 
-    Discord answers with ids, versions and defaults of its own, and leaves out false
-    flags, so the raw lists never compare equal.
+
+def commands_differ(
+    registered: Iterable[Mapping[str, Any]], wanted: Iterable[Mapping[str, Any]]
+) -> bool:
+    """Whether the commands Discord has differ from the payloads we would PUT.
+
+    Every field of ours is compared, so one we start sending (choices, min_length,
+    contexts, default_member_permissions, …) triggers a sync, and so does one Discord holds
+    that we would reset. Only what Discord adds of its own is left out: ids, versions, and
+    the defaults it fills in or leaves out.
     """
-    keys = ("min_value", "max_value")
-    normal = [
-        {
-            "name": c["name"],
-            "description": c.get("description", ""),
-            "type": c.get("type", 1),
-            "options": [
-                {
-                    "type": o["type"],
-                    "name": o["name"],
-                    "description": o.get("description", ""),
-                    "required": bool(o.get("required", False)),
-                    "autocomplete": bool(o.get("autocomplete", False)),
-                    **{k: o.get(k) for k in keys},
-                }
-                for o in c.get("options") or ()
-            ],
-        }
-        for c in commands
-    ]
-    return sorted(normal, key=lambda c: str(c["name"]))
+    ours = {str(c["name"]): _normal(c, _COMMAND_DEFAULTS) for c in wanted}
+    theirs = [_normal(c, _COMMAND_DEFAULTS) for c in registered]
+    if len(theirs) != len(ours) or {str(c.get("name")) for c in theirs} != ours.keys():
+        return True
+    for command in theirs:
+        mine = ours[str(command.get("name"))]
+        kept = {k: v for k, v in command.items() if k not in _FILLED_IN or k in mine}
+        if kept != mine:
+            return True
+    return False
+
+
+def _normal(payload: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    normal: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key in _SERVER_FIELDS:
+            continue
+        if key == "options":
+            value = [_normal(option, _OPTION_DEFAULTS) for option in value or ()]
+        if key not in defaults or value != defaults[key]:
+            normal[key] = value
+    return normal
 
 
 class _Client(discord.Client):
@@ -163,6 +197,9 @@ class _Client(discord.Client):
             intents=discord.Intents(guilds=True),
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=0.0,
+            # A longer rate-limit wait raises RateLimited instead of sleeping inside a
+            # digest's send (holding up every other target); the outbox reschedules it.
+            max_ratelimit_timeout=RATE_LIMIT_WAIT_SECONDS,
         )
         self._handle_interaction = on_interaction
 
@@ -231,20 +268,22 @@ class DiscordAdapter:
 
     # The Sender protocol
 
-    async def send(self, channel: str, reply: Reply) -> None:
-        """Post `reply` to a channel id, in as many messages as it needs; once, or raise.
+    async def send(self, channel: str, reply: Reply, progress: Progress) -> None:
+        """Post the digest's parts after `progress.done` to a channel id, in order, each
+        marked with the digest's reference and its number; or raise DeliveryError.
 
         Uses REST only, so it works whenever the client is logged in, even while the
-        gateway reconnects. discord.py has already retried 429s and some 5xx when this
-        raises.
+        gateway reconnects. discord.py has already retried short 429s and some 5xx when
+        this raises.
         """
         _, target = self._channel(channel)
-        for page, message in enumerate(render_messages(reply)):
+        messages = render_messages(reply, ref=progress.ref)
+        for index in range(progress.done, len(messages)):
             try:
                 await target.send(
-                    embeds=list(message.embeds),
+                    embeds=list(messages[index].embeds),
                     allowed_mentions=NO_MENTIONS,
-                    nonce=_nonce(channel, reply, page),
+                    nonce=_nonce(channel, progress.ref, index, len(messages)),
                 )
             except discord.RateLimited as error:
                 raise DeliveryError(
@@ -253,30 +292,30 @@ class DiscordAdapter:
             except discord.HTTPException as error:
                 raise _delivery_error(error) from error
             except (aiohttp.ClientError, OSError) as error:  # OSError includes timeouts
-                raise DeliveryError(f"Discord unreachable: {error!r}", retryable=True) from error
+                raise _unreachable(error) from error
+            progress.accepted(index + 1)
 
-    async def already_delivered(self, channel: str, marker: str) -> bool:
-        """Whether one of our recent messages in the channel carries `marker`.
+    async def delivered(self, channel: str, ref: str) -> Seen:
+        """Which parts of the digest `ref` are among our recent messages in the channel.
 
         Looks through the last HISTORY_LOOKBACK messages. Without permission to read the
-        channel's history it cannot look, and answers False.
+        channel's history it cannot look, and answers Seen().
         """
         me, target = self._channel(channel)
-        wanted = {marker, escape_text(marker)}  # a long footnote is shown escaped, as text
+        texts: list[str] = []
         try:
             async for message in target.history(limit=HISTORY_LOOKBACK):
-                if message.author.id == me and any(
-                    w in text for text in _texts(message) for w in wanted
-                ):
-                    return True
+                if message.author.id == me:
+                    texts += _texts(message)
         except (discord.Forbidden, discord.NotFound):
-            _log.warning("Discord: cannot read channel %s to look for %r", channel, marker)
-            return False
+            _log.warning("Discord: cannot read channel %s to look for %r", channel, ref)
+            return Seen()
         except discord.HTTPException as error:
             raise _delivery_error(error) from error
         except (aiohttp.ClientError, OSError) as error:
-            raise DeliveryError(f"Discord unreachable: {error!r}", retryable=True) from error
-        return False
+            raise _unreachable(error) from error
+        # A long footnote is shown escaped, as text.
+        return max(seen_in(texts, ref), seen_in(texts, escape_text(ref)), key=_progress)
 
     def _channel(self, channel: str) -> tuple[int, discord.PartialMessageable]:
         """Our user id, and the channel to post to; DeliveryError when neither can be had."""
@@ -314,7 +353,7 @@ class DiscordAdapter:
         else:
             current = await client.http.get_global_commands(app_id)
         scope = f"guild {guild_id}" if guild_id is not None else "global"
-        if _comparable(current) == _comparable(wanted):
+        if not commands_differ(current, wanted):
             _log.info("Discord: %d %s commands unchanged", len(wanted), scope)
             return
         if guild_id is not None:
@@ -342,9 +381,13 @@ class DiscordAdapter:
         data: Mapping[str, Any] = interaction.data or {}
         name = str(data.get("name", ""))
         raw = {str(o["name"]): str(o["value"]) for o in data.get("options", ()) if "value" in o}
+        mistake = self._mistake(name, raw)
+        if mistake is not None:
+            await _answer_at_once(interaction, name, mistake)
+            return
         try:
-            await interaction.response.defer()  # type 5, before any slow work
-        except discord.HTTPException:
+            await interaction.response.defer()  # type 5, public, before any slow work
+        except Exception:
             _log.warning("Discord: could not defer /%s (%s)", name, interaction.id, exc_info=True)
             return
         try:
@@ -353,42 +396,124 @@ class DiscordAdapter:
             _log.exception(
                 "Discord: /%s failed (interaction %s, options %r)", name, interaction.id, raw
             )
-            reply = Reply(title=COMMAND_FAILED, is_error=True)
-        if reply.is_error:
-            # The first follow-up after a defer takes the defer's visibility; remove the
-            # public "thinking…" message so that the error can be ephemeral.
-            try:
-                await interaction.delete_original_response()
-            except discord.HTTPException:
-                _log.warning("Discord: could not remove the deferral of /%s", name, exc_info=True)
+            reply = FAILED_REPLY
+        await _DeferredAnswer(interaction, name).give(reply)
+
+    def _mistake(self, name: str, raw: Mapping[str, str]) -> Reply | None:
+        """A mistake in the options, found without the archive, so before any deferral."""
+        registry = self._dispatcher.registry
+        command = registry.get(name)
+        if command is None:
+            return None  # the dispatcher answers with the help
         try:
-            for message in render_messages(reply):
-                await interaction.followup.send(
-                    embeds=list(message.embeds),
-                    allowed_mentions=NO_MENTIONS,
-                    ephemeral=reply.is_error,
-                    wait=True,
-                )
-        except discord.HTTPException:
-            _log.exception("Discord: could not answer /%s (%s)", name, interaction.id)
+            registry.bind(command, raw)
+        except CommandError as error:
+            return Reply(title=str(error), is_error=True)
+        except Exception:
+            return None  # not the user's mistake: the deferred run reports it
+        return None
 
     async def _complete(self, interaction: discord.Interaction) -> None:
         data: Mapping[str, Any] = interaction.data or {}
         name = str(data.get("name", ""))
         focused = next((o for o in data.get("options", ()) if o.get("focused")), None)
-        values: list[str] = []
+        suggestions: list[Suggestion] = []
         if focused is not None:
             param, prefix = str(focused["name"]), str(focused.get("value", ""))
             try:
-                values = await asyncio.to_thread(self._dispatcher.complete, name, param, prefix)
+                suggestions = await asyncio.to_thread(
+                    self._dispatcher.complete, name, param, prefix
+                )
             except Exception:
                 _log.exception("Discord: completing /%s %s failed", name, param)
         try:
-            await interaction.response.autocomplete(_choices(values))
-        except discord.HTTPException:
+            await interaction.response.autocomplete(_choices(suggestions))
+        except Exception:  # HTTP or network: the user just sees no suggestions
             _log.warning(
                 "Discord: could not complete /%s (%s)", name, interaction.id, exc_info=True
             )
+
+
+async def _answer_at_once(interaction: discord.Interaction, name: str, reply: Reply) -> None:
+    """Answer privately with the first response itself (type 4, ephemeral): nothing public."""
+    try:
+        first, *rest = render_messages(reply)
+        await interaction.response.send_message(
+            embeds=list(first.embeds), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        for message in rest:  # follow-ups after a type 4 response keep their own flags
+            await _follow_up(interaction, message, ephemeral=True)
+    except Exception:
+        _log.exception("Discord: could not answer /%s (%s)", name, interaction.id)
+
+
+class _DeferredAnswer:
+    """The answer to a deferred command, sent the way Discord's docs prescribe.
+
+    After a public deferral the "thinking…" message is the original response, and it
+    stays public: Discord keeps a message's visibility, and its first follow-up POST
+    merely edits it, ignoring the ephemeral flag (a deprecated behaviour; the docs advise
+    editing the original instead, as here). So the answer's first message replaces the
+    deferral and the rest are follow-ups. An error cannot go there privately: it replaces
+    the deferral with a short note, goes out as ephemeral follow-ups, then the note,
+    now a real message, is deleted. Nothing that fails here escapes; the user is told.
+    """
+
+    def __init__(self, interaction: discord.Interaction, name: str) -> None:
+        self._interaction = interaction
+        self._name = name
+        self._original_sent = False  # the deferral has been replaced
+        self._note_shown = False  # ... by the public note, still to be deleted
+
+    async def give(self, reply: Reply) -> None:
+        try:
+            await self._send(reply)
+            return
+        except Exception:  # HTTP, network and rendering errors alike
+            _log.exception("Discord: could not answer /%s (%s)", self._name, self._interaction.id)
+        try:
+            await self._send_privately(render_messages(FAILED_REPLY))
+        except Exception:
+            _log.exception("Discord: could not report the failure of /%s", self._name)
+
+    async def _send(self, reply: Reply) -> None:
+        messages = render_messages(reply)
+        if reply.is_error:
+            await self._send_privately(messages)
+            return
+        for message in messages:
+            if self._original_sent:
+                await _follow_up(self._interaction, message, ephemeral=False)
+            else:
+                await self._edit_original(message)
+
+    async def _send_privately(self, messages: list[DiscordMessage]) -> None:
+        if not self._original_sent:
+            [note] = render_messages(Reply(title=m.ANSWERED_PRIVATELY))
+            await self._edit_original(note)
+            self._note_shown = True
+        for message in messages:
+            await _follow_up(self._interaction, message, ephemeral=True)
+        if self._note_shown:
+            try:
+                await self._interaction.delete_original_response()
+                self._note_shown = False
+            except Exception:
+                _log.warning("Discord: could not delete the note of /%s", self._name, exc_info=True)
+
+    async def _edit_original(self, message: DiscordMessage) -> None:
+        await self._interaction.edit_original_response(
+            embeds=list(message.embeds), allowed_mentions=NO_MENTIONS
+        )
+        self._original_sent = True
+
+
+async def _follow_up(
+    interaction: discord.Interaction, message: DiscordMessage, *, ephemeral: bool
+) -> None:
+    await interaction.followup.send(
+        embeds=list(message.embeds), allowed_mentions=NO_MENTIONS, ephemeral=ephemeral, wait=True
+    )
 
 
 async def _until_ready(client: discord.Client, gateway: asyncio.Task[None]) -> None:
@@ -402,11 +527,25 @@ async def _until_ready(client: discord.Client, gateway: asyncio.Task[None]) -> N
         raise ConnectionError("The Discord gateway closed before READY.")
 
 
-def _choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
-    """At most 25 distinct suggestions; one longer than Discord allows cannot be sent back
-    whole as the option's value, so it is left out rather than cut."""
-    unique = dict.fromkeys(v for v in values if 0 < len(v) <= CHOICE_LIMIT)
-    return [app_commands.Choice(name=v, value=v) for v in list(unique)[:CHOICES_LIMIT]]
+def _choices(suggestions: Iterable[Suggestion]) -> list[app_commands.Choice[str]]:
+    """At most 25 distinct suggestions. A long label is shown shortened; the value must come
+    back whole, so a suggestion whose value is longer than Discord allows is left out."""
+    unique: dict[str, str] = {}
+    for suggestion in suggestions:
+        label = " ".join(suggestion.label.split())
+        if label and 0 < units(suggestion.value) <= CHOICE_LIMIT:
+            unique.setdefault(suggestion.value, _shortened(label))
+    chosen = list(unique.items())[:CHOICES_LIMIT]
+    return [app_commands.Choice(name=name, value=value) for value, name in chosen]
+
+
+def _shortened(label: str) -> str:
+    if units(label) <= CHOICE_LIMIT:
+        return label
+    cut = label[: CHOICE_LIMIT - 1]
+    while units(cut) > CHOICE_LIMIT - 1:  # characters outside the BMP count twice
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
 
 
 def _texts(message: discord.Message) -> list[str]:
@@ -416,11 +555,26 @@ def _texts(message: discord.Message) -> list[str]:
     return texts
 
 
-def _nonce(channel: str, reply: Reply, page: int) -> str:
+def _nonce(channel: str, ref: str, index: int, parts: int) -> str:
     # discord.py sends `enforce_nonce`, so Discord drops a repeat of a nonce it saw from
-    # us in the last few minutes: a retry after a lost response does not post twice.
-    key = json.dumps([channel, reply_to_dict(reply), page], sort_keys=True, default=str)
+    # us in the last few minutes: discord.py's own quick retry after a lost response does
+    # not post twice. Later retries rely on the outbox's record and the channel's history.
+    key = json.dumps([channel, ref, index, parts])
     return hashlib.sha256(key.encode()).hexdigest()[:25]  # Discord's limit is 25 characters
+
+
+def _progress(seen: Seen) -> tuple[int, int]:
+    return (seen.parts, seen.total)
+
+
+def _unreachable(error: Exception) -> DeliveryError:
+    # A refused connection never reached Discord; a dropped one or a timeout may have
+    # delivered the message before the answer was lost.
+    return DeliveryError(
+        f"Discord unreachable: {error!r}",
+        retryable=True,
+        maybe_sent=not isinstance(error, aiohttp.ClientConnectorError),
+    )
 
 
 def _delivery_error(error: discord.HTTPException) -> DeliveryError:
@@ -431,4 +585,6 @@ def _delivery_error(error: discord.HTTPException) -> DeliveryError:
         f"Discord answered {error.status}: {error.text}",
         retryable=error.status in (408, 429) or error.status >= 500,
         retry_after=retry_after,
+        # A server error may come after the message was stored.
+        maybe_sent=error.status >= 500,
     )

@@ -11,13 +11,15 @@ quote paragraph, a second quote after "he said.").
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.core.layout import Span
+from bot.core.letters import CAPITAL
 from bot.core.quote_marks import MarkedQuote
 from bot.core.quotes import Attribution
-from bot.core.references import ROLE_WORDS, People, Reference, RefKind
+from bot.core.references import PROXY_NOUNS, ROLE_WORDS, People, Reference, RefKind
 from bot.core.speakers import fold
 
 # Lowercase on purpose: "the United States" must not read as the verb "states".
@@ -57,8 +59,9 @@ _INVERTIBLE = {
 _FOOTNOTE = re.compile(r"\[\d+\]")
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are)\s+$")
 # Nouns for people or bodies the text does not name.
-_UNNAMED_NOUNS = frozenset(
-    """
+_UNNAMED_NOUNS = (
+    frozenset(
+        """
     spokesman spokeswoman spokesperson official officials source sources colleague
     colleagues aide aides adviser advisers advisor advisors diplomat diplomats envoy
     leader leaders minister ministers analyst analysts expert experts lawmaker lawmakers
@@ -66,6 +69,8 @@ _UNNAMED_NOUNS = frozenset(
     representatives commander insider insiders witness witnesses resident residents
     statement
     """.split()
+    )
+    | PROXY_NOUNS
 )
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
 _TRAILING_FILLER = re.compile(
@@ -121,7 +126,7 @@ _ABBREVIATIONS = {
     "sgt",
 }
 # Quoted words are masked with NUL, so a sentence may also start with a masked quote.
-_BOUNDARY = re.compile(r"[.!?…][\"”’»)\]]*(?:\s+(?=[\"“‘'«(\[]?[A-Z0-9\x00])|(?=[“«]))")
+_BOUNDARY = re.compile(rf"[.!?…][\"”’»)\]]*(?:\s+(?=[\"“‘'«(\[]?(?:{CAPITAL}|[0-9\x00]))|(?=[“«]))")
 
 
 @dataclass(frozen=True)
@@ -173,12 +178,27 @@ class _Reader:
         self.quotes = quotes
         self.people = people
         self.masked = _mask(text, quotes)
-        self.sentences = [_sentences(self.masked, text, p, quotes) for p in paragraphs]
+        # Sorted offsets, so that every lookup is a bisection and a long document is read
+        # in near-linear time (scanning every quote or cue for each one was quadratic).
+        self._outer_starts = sorted(q.outer_start for q in quotes)
+        self._outer_ends = sorted(q.outer_end for q in quotes)
+        self._closes = sorted(
+            (q.close_mark, i) for i, q in enumerate(quotes) if q.close_mark is not None
+        )
+        close_marks = [at for at, _ in self._closes]
+        self.sentences = [_sentences(self.masked, text, p, close_marks) for p in paragraphs]
         self.mentions = self._find_mentions()
-        self.events: list[tuple[int, int, Speaking]] = []  # (offset, paragraph, speaker)
+        self._mention_at = [m.at for m in self.mentions]
+        # (offset, paragraph, speaker), in text order, with their offsets alone beside them.
+        self.events: list[tuple[int, int, Speaking]] = []
+        self._event_at: list[int] = []
         # Who each sentence is about, when it opens with a person: "he" usually means them.
         self.subjects: list[tuple[int, int, Speaking]] = []
+        self._subject_at: list[int] = []
         self.cues: list[Cue] = []
+        self._cues_in_sentence: dict[Span, list[Cue]] = {}
+        self._cues_in_paragraph: dict[int, list[Cue]] = {}
+        self._spoken: dict[int, list[Speaking]] = {}  # paragraph -> speakers of quotes ending there
 
     # -- reading -----------------------------------------------------------------------
 
@@ -188,14 +208,21 @@ class _Reader:
                 subject = self._sentence_subject(sentence, index)
                 if subject is not None:
                     self.subjects.append((sentence.start, index, subject))
+                    self._subject_at.append(sentence.start)
                 for match in _CUE.finditer(self.masked, sentence.start, sentence.end):
                     cue = self._cue(match, index, sentence)
                     self.cues.append(cue)
+                    self._cues_in_sentence.setdefault(sentence, []).append(cue)
+                    self._cues_in_paragraph.setdefault(index, []).append(cue)
                     if cue.subject is not None:
                         self.events.append((cue.start, index, cue.subject))
+                        self._event_at.append(cue.start)
         results: list[Attributed] = []
         for quote in self.quotes:
-            results.append(self._attribute(quote, results))
+            result = self._attribute(quote)
+            results.append(result)
+            if result.speaker is not None:
+                self._spoken.setdefault(quote.last_paragraph, []).append(result.speaker)
         return results
 
     def _cue(self, match: re.Match[str], paragraph: int, sentence: Span) -> Cue:
@@ -239,7 +266,7 @@ class _Reader:
         if cue.verb in _INVERTIBLE and not before.strip(' ,\x00"”’»—–-'):
             return self._inverted_subject(cue)
         if cue.verb.endswith("ing"):
-            earlier = [c for c in self.cues if c.sentence == cue.sentence and c.subject]
+            earlier = [c for c in self._cues_in_sentence.get(cue.sentence, ()) if c.subject]
             if earlier:
                 return earlier[-1].subject
             return self._main_clause_subject(cue)
@@ -247,16 +274,15 @@ class _Reader:
 
     def _left_bound(self, cue: Cue) -> int:
         """Subjects never reach back across a quote in the same sentence."""
-        left = cue.sentence.start
-        for quote in self.quotes:
-            if cue.sentence.start <= quote.outer_end <= cue.start:
-                left = max(left, quote.outer_end)
-        return left
+        before = bisect_right(self._outer_ends, cue.start)
+        last_end = self._outer_ends[before - 1] if before else -1
+        return max(cue.sentence.start, last_end)
 
     def _subject_before(self, before: str, offset: int, cue: Cue) -> Speaking | None:
         cleaned = _PARENTHETICAL.sub(_blank, _FOOTNOTE.sub(_blank, before))
         cleaned = _TRAILING_FILLER.sub(_blank, cleaned)
         segments = _segments(cleaned)
+        appositive: str | None = None
         for start, end in reversed(segments):
             segment = cleaned[start:end]
             if not segment.strip() or segment.strip().startswith("\x00"):
@@ -265,9 +291,16 @@ class _Reader:
                 continue
             refs = self.people.find(segment)
             if refs:
-                return self._resolve(
+                found = self._resolve(
                     refs[-1], offset + start + refs[-1].start, cue, Attribution.BEFORE
                 )
+                if found is not None and appositive and found.role is None:
+                    found = replace(found, role=appositive)
+                return found
+            if appositive is None and (start, end) != segments[0] and _is_appositive(segment):
+                # "Çelik, the Turkish trade minister, added": the subject is further back.
+                appositive = _strip_article(segment)
+                continue
             return None  # the subject is there but names no one we can know
         return None
 
@@ -280,9 +313,7 @@ class _Reader:
         ):
             return None
         found = self._resolve(refs[0], cue.end, cue, Attribution.AFTER)
-        appositive = re.match(
-            r"\s*,\s*(?:a|an|the)\s+([^,.;]{3,60})", self.masked[cue.end + len(phrase) :]
-        )
+        appositive = _ROLE_APPOSITIVE.match(self.masked, cue.end + len(phrase))
         if found is not None and appositive and found.role is None:
             role = appositive.group(1).strip()
             if self.people.role_holder(role) is not None or "spokes" in role:
@@ -321,6 +352,8 @@ class _Reader:
     # -- resolution --------------------------------------------------------------------
 
     def _resolve(self, ref: Reference, at: int, cue: Cue, how: Attribution) -> Speaking | None:
+        if ref.through is not None:
+            return None  # "a spokesman for Putin" is not Putin
         if ref.kind is RefKind.PRONOUN:
             return self._resolve_pronoun(at, cue)
         assert ref.name is not None
@@ -331,21 +364,30 @@ class _Reader:
         )
 
     def _resolve_pronoun(self, at: int, cue: Cue) -> Speaking | None:
-        """ "he" is a person named earlier in the same sentence, else the last person who
-        spoke in the last few paragraphs, else the last person mentioned."""
-        in_sentence = [m for m in self.mentions if cue.sentence.start <= m.at < at]
-        if in_sentence:
-            return Speaking(in_sentence[-1].name, True, Attribution.PRONOUN)
-        salient = sorted(
-            (pos, s.name)
-            for pos, par, s in self.events + self.subjects
-            if pos < at and par >= cue.paragraph - 2 and s.is_person
-        )
+        """ "he" is a person named earlier in the same sentence (not as the object of a
+        preposition: in "Asked about Lavrov, he said" he is not Lavrov), else the last
+        person who spoke in the last few paragraphs, else the last person mentioned."""
+        last_mention = bisect_left(self._mention_at, at) - 1
+        mention = self.mentions[last_mention] if last_mention >= 0 else None
+        earlier = last_mention
+        while earlier >= 0 and self.mentions[earlier].at >= cue.sentence.start:
+            if not _OBJECT_BEFORE.search(
+                self.masked, cue.sentence.start, self.mentions[earlier].at
+            ):
+                return Speaking(self.mentions[earlier].name, True, Attribution.PRONOUN)
+            earlier -= 1
+        salient = [
+            found
+            for found in (
+                _last_person(self.events, self._event_at, at, cue.paragraph - 2),
+                _last_person(self.subjects, self._subject_at, at, cue.paragraph - 2),
+            )
+            if found is not None
+        ]
         if salient:
-            return Speaking(salient[-1][1], True, Attribution.PRONOUN)
-        mentioned = [m for m in self.mentions if m.at < at and m.paragraph >= cue.paragraph - 1]
-        if mentioned:
-            return Speaking(mentioned[-1].name, True, Attribution.PRONOUN)
+            return Speaking(max(salient)[1], True, Attribution.PRONOUN)
+        if mention is not None and mention.paragraph >= cue.paragraph - 1:
+            return Speaking(mention.name, True, Attribution.PRONOUN)
         return None
 
     def _sentence_subject(self, sentence: Span, paragraph: int) -> Speaking | None:
@@ -373,6 +415,7 @@ class _Reader:
                 if (
                     ref.name
                     and ref.kind is not RefKind.ORGANISATION
+                    and ref.through is None
                     and self.people.is_known(ref.name)
                 ):
                     mentions.append(_Mention(paragraph.start + ref.start, ref.name, index))
@@ -380,16 +423,15 @@ class _Reader:
 
     # -- quotes ------------------------------------------------------------------------
 
-    def _attribute(self, quote: MarkedQuote, done: list[Attributed]) -> Attributed:
+    def _attribute(self, quote: MarkedQuote) -> Attributed:
         first, last = quote.first_paragraph, quote.last_paragraph
         open_sentence = _containing(self.sentences[first], quote.outer_start)
         close_sentence = _containing(self.sentences[last], max(quote.outer_end - 1, quote.start))
         partial = self._is_partial(quote, open_sentence)
         after = [
             c
-            for c in self.cues
-            if c.sentence == close_sentence
-            and c.start >= quote.outer_end
+            for c in self._cues_in_sentence.get(close_sentence, ())
+            if c.start >= quote.outer_end
             and not self._quote_between(quote.outer_end, c.start)
             and len(self.masked[quote.outer_end : c.start].split()) <= 8
         ]
@@ -398,8 +440,8 @@ class _Reader:
             return Attributed(quote, speaker, after[0].verb, True, partial)
         before = [
             c
-            for c in self.cues
-            if c.sentence == open_sentence and c.end <= quote.outer_start and c.subject
+            for c in self._cues_in_sentence.get(open_sentence, ())
+            if c.end <= quote.outer_start and c.subject
         ]
         if before:
             cue = before[-1]
@@ -409,8 +451,21 @@ class _Reader:
         unnamed = self._unnamed_cue(quote, open_sentence, close_sentence, after)
         if unnamed is not None:
             return Attributed(quote, None, unnamed.verb, True, partial, unnamed.unnamed)
-        inherited = self._continued(quote, done)
+        if after and self._has_subject(after[0]):
+            # “…,” it said / “…,” Ms. Someone told reporters: someone we cannot name said
+            # it, which is no reason to hand it to the speaker before.
+            return Attributed(quote, None, after[0].verb, True, partial)
+        inherited = self._continued(quote)
         return Attributed(quote, inherited, None, False, partial)
+
+    def _has_subject(self, cue: Cue) -> bool:
+        """Words stand where the cue's subject goes, whether or not we could resolve them."""
+        if cue.verb.endswith("ing") or cue.verb == "according to" or cue.verb.startswith("in "):
+            return False
+        before = self.masked[self._left_bound(cue) : cue.start]
+        if any(c.isalpha() for c in before):
+            return True
+        return cue.verb in _INVERTIBLE and any(c.isalpha() for c in self._phrase_after(cue))
 
     def _unnamed_cue(
         self, quote: MarkedQuote, open_sentence: Span, close_sentence: Span, after: list[Cue]
@@ -421,35 +476,39 @@ class _Reader:
             return after[0]
         before = [
             c
-            for c in self.cues
-            if c.sentence == open_sentence and c.end <= quote.outer_start and c.unnamed
+            for c in self._cues_in_sentence.get(open_sentence, ())
+            if c.end <= quote.outer_start and c.unnamed
         ]
         return before[-1] if before else None
 
-    def _continued(self, quote: MarkedQuote, done: list[Attributed]) -> Speaking | None:
+    def _continued(self, quote: MarkedQuote) -> Speaking | None:
+        """The speaker a quote with no attribution of its own continues: the last quote's
+        in this paragraph, a speaker named earlier in it, or the last one in the
+        paragraph before."""
         index = quote.first_paragraph
-        same_paragraph = [a for a in done if a.quote.last_paragraph == index and a.speaker]
+        same_paragraph = self._spoken.get(index)
         if same_paragraph:
-            return _continuing(same_paragraph[-1].speaker)
+            return _continuing(same_paragraph[-1])
         paragraph = self.paragraphs[index]
         cues_here = [
             c
-            for c in self.cues
-            if c.paragraph == index and c.end <= quote.outer_start and c.subject
+            for c in self._cues_in_paragraph.get(index, ())
+            if c.end <= quote.outer_start and c.subject
         ]
         if cues_here:
             return _continuing(cues_here[-1].subject)
-        previous = [a for a in done if a.quote.last_paragraph == index - 1 and a.speaker]
+        previous = self._spoken.get(index - 1)
         if previous:
-            return _continuing(previous[-1].speaker)
+            return _continuing(previous[-1])
         if quote.outer_start == paragraph.start and index > 0:
-            cues_before = [c for c in self.cues if c.paragraph == index - 1 and c.subject]
+            cues_before = [c for c in self._cues_in_paragraph.get(index - 1, ()) if c.subject]
             if cues_before:
                 return _continuing(cues_before[-1].subject)
         return None
 
     def _quote_between(self, start: int, end: int) -> bool:
-        return any(start <= q.outer_start < end for q in self.quotes)
+        first = bisect_left(self._outer_starts, start)
+        return first < len(self._outer_starts) and self._outer_starts[first] < end
 
     def _is_partial(self, quote: MarkedQuote, sentence: Span) -> bool:
         words = self.text[quote.start : quote.end]
@@ -470,14 +529,13 @@ class _Reader:
     def _split_quote_start(self, quote: MarkedQuote, sentence: Span) -> MarkedQuote | None:
         """The first half when this quote continues one split by its attribution:
         “We came here to find a solution,” Moser said, “but a solution needs two…”."""
-        closes = [
-            (q.close_mark, q)
-            for q in self.quotes
-            if q.close_mark is not None and sentence.start <= q.close_mark < quote.outer_start
-        ]
-        if not closes or self.text[closes[-1][0] - 1] != ",":
+        last = bisect_left(self._closes, (quote.outer_start, -1)) - 1
+        if last < 0 or self._closes[last][0] < sentence.start:
             return None
-        first_half = closes[-1][1]
+        close, which = self._closes[last]
+        if self.text[close - 1] != ",":
+            return None
+        first_half = self.quotes[which]
         between = self.masked[first_half.outer_end : quote.outer_start].strip()
         splits = between.endswith(",") and _CUE.search(between) is not None and "." not in between
         return first_half if splits else None
@@ -500,6 +558,29 @@ def _unnamed(phrase: str) -> str | None:
     if not 1 < len(words) <= 8 or not any(w.lower().strip(".,") in _UNNAMED_NOUNS for w in words):
         return None
     return segment
+
+
+# A preposition just before a name makes it an object: "asked about Lavrov", "with Trump".
+_OBJECT_BEFORE = re.compile(
+    r"\b(?i:about|with|to|for|of|on|at|from|by|against|toward|towards|asked|met|called)"
+    r"\s+(?:(?:the|a|an|[A-Z][\w.’'-]*)\s+){0,3}$"
+)
+# ", a Kremlin spokesman" after "said Peskov".
+_ROLE_APPOSITIVE = re.compile(r"\s*,\s*(?:a|an|the)\s+([^,.;]{3,60})")
+_APPOSITIVE = re.compile(r"^\s*(?:the|a|an|then|now|former|his|her|their)\s+\S", re.IGNORECASE)
+
+
+def _is_appositive(segment: str) -> bool:
+    """A description set off by commas after a name: ", the Turkish trade minister,"."""
+    words = segment.split()
+    return bool(_APPOSITIVE.match(segment)) and len(words) <= 10 and "\x00" not in segment
+
+
+def _strip_article(segment: str) -> str:
+    words = segment.split()
+    while words and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    return " ".join(words)
 
 
 def _placed(speaker: Speaking | None, where: Attribution) -> Speaking | None:
@@ -537,9 +618,21 @@ def _mask(text: str, quotes: Sequence[MarkedQuote]) -> str:
     return "".join(chars)
 
 
-def _sentences(
-    masked: str, text: str, paragraph: Span, quotes: Sequence[MarkedQuote]
-) -> list[Span]:
+def _last_person(
+    found: Sequence[tuple[int, int, Speaking]], offsets: Sequence[int], before: int, floor: int
+) -> tuple[int, str] | None:
+    """(offset, name) of the last person in `found` before an offset and in a paragraph
+    from `floor` on."""
+    index = bisect_left(offsets, before) - 1
+    while index >= 0 and found[index][1] >= floor:
+        at, _, speaking = found[index]
+        if speaking.is_person:
+            return at, speaking.name
+        index -= 1
+    return None
+
+
+def _sentences(masked: str, text: str, paragraph: Span, closes: Sequence[int]) -> list[Span]:
     cuts = set()
     for match in _BOUNDARY.finditer(masked, paragraph.start, paragraph.end):
         word = re.search(
@@ -550,17 +643,20 @@ def _sentences(
         if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             continue
         cuts.add(match.end())
-    for quote in quotes:
-        close = quote.close_mark
-        if close is None or not paragraph.start <= close < paragraph.end:
-            continue
+    first = bisect_left(closes, paragraph.start)
+    for close in closes[first : bisect_left(closes, paragraph.end)]:
         follows = masked[close + 1 : paragraph.end]
-        next_sentence = re.split(r"(?<![A-Z][a-z])(?<![A-Z])[.!?]", follows)[0]
-        ends_sentence = text[close - 1] in ".!?" and re.match(r"\s*[\"“‘«]?[A-Z]", follows)
+        next_sentence = _NOT_AN_INITIAL_STOP.split(follows)[0]
+        ends_sentence = text[close - 1] in ".!?" and _OPENS_SENTENCE.match(follows)
         if ends_sentence and not _is_short_attribution(next_sentence):
             cuts.add(close + 1)
     bounds = [paragraph.start, *sorted(c for c in cuts if paragraph.start < c < paragraph.end)]
     return [Span(a, b) for a, b in zip(bounds, [*bounds[1:], paragraph.end], strict=True)]
+
+
+# A full stop that ends a sentence, not an initial or "Mr" ("Mr. Peskov", "J. Smith").
+_NOT_AN_INITIAL_STOP = re.compile(r"(?<![A-Z][a-z])(?<![A-Z])[.!?]")
+_OPENS_SENTENCE = re.compile(rf"\s*[\"“‘«]?{CAPITAL}")
 
 
 def _is_short_attribution(sentence: str) -> bool:

@@ -7,34 +7,17 @@ can see exactly what was removed and why.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import ftfy
 import ftfy.badness
 
+from bot.core.comments import comment_section_start
 from bot.core.documents import Cut, CutReason
 
 # ftfy refuses to repair a line that mixes mojibake ("¬†") with genuine typographic quotes,
 # so such a line is repaired between the quote marks instead.
 _QUOTE_MARK = re.compile("([“”‘’«»])")
-
-MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-)
-
-# "  1. sarah.chen November 11, 2016" — a numbered commenter with a date opens the comments.
-_COMMENT_HEADER = re.compile(
-    rf"^[ \t]*\d{{1,4}}\.[ \t]+\S[^\n]{{0,80}}?[ \t]+(?:{MONTHS})\.?[ \t]+\d{{1,2}},[ \t]+\d{{4}}"
-    r"(?:[ \t]+(?:at[ \t]+)?\d{1,2}:\d{2}(?:[ \t]*[ap]\.?m\.?)?)?[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
-# A line that announces a comment section: "12 Comments", "Leave a Reply", "Reader comments".
-_COMMENT_HEADING = re.compile(
-    r"^[ \t]*(?:\d+[ \t]+(?:comments?|responses?|replies)|comments?|reader comments|"
-    r"leave a (?:reply|comment)|join the discussion|add (?:a |new )?comment|"
-    r"what do you think\?|discussion)[ \t]*:?[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
 
 _BOILERPLATE = re.compile(
     r"^[ \t]*(?:"
@@ -75,9 +58,23 @@ def repair_encoding(text: str) -> str:
     return "".join(_repair_line(line) for line in text.splitlines(keepends=True))
 
 
+# Beyond ASCII, what ftfy's other fixers change: C1 controls, ligatures, full-width forms,
+# odd line breaks, surrogates, invisible controls and byte-order marks.
+_FTFY_FIXES = re.compile(
+    "[&\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u3000\ud800-\udfff\ufb00-\ufb4f"
+    "\uff00-\uffef\u206a-\u206f\ufff9-\ufffc\ufeff\u200b-\u200f]"
+)
+
+
 def _repair_line(line: str) -> str:
     if line.isascii() and not _ASCII_FTFY_FIXES.search(line):
         return line  # mojibake needs non-ASCII characters: nothing for ftfy to do (and fast)
+    if (
+        not _FTFY_FIXES.search(line)
+        and unicodedata.is_normalized("NFC", line)
+        and not ftfy.badness.is_bad(line)
+    ):
+        return line  # curly quotes and accents, no mojibake: what ftfy would return, faster
     # Whole lines first: a quote mark can be part of the damage ("â€“" is –, "Ð”" is Д).
     fixed = ftfy.fix_text(line, uncurl_quotes=False)
     if not ftfy.badness.is_bad(fixed):
@@ -92,7 +89,7 @@ def _repair_line(line: str) -> str:
 def find_cuts(text: str) -> tuple[Cut, ...]:
     """Mark reader comments, boilerplate lines, captions and credits, in text order."""
     cuts: list[Cut] = []
-    comments_start = _comment_section_start(text)
+    comments_start = comment_section_start(text)
     if comments_start is not None:
         cuts.append(Cut(comments_start, len(text), CutReason.COMMENTS))
     limit = comments_start if comments_start is not None else len(text)
@@ -105,28 +102,6 @@ def find_cuts(text: str) -> tuple[Cut, ...]:
             if match.group().strip():
                 cuts.append(Cut(match.start(), match.end(), reason))
     return tuple(_without_overlaps(sorted(cuts, key=lambda c: (c.start, -c.end))))
-
-
-def _comment_section_start(text: str) -> int | None:
-    """Where the reader comments begin: a comment heading, or the first numbered
-    commenter line followed by another, whichever comes first."""
-    starts: list[int] = []
-    headers = _comment_headers(text)
-    if len(headers) >= 2 or (headers and headers[0].start() > len(text) // 2):
-        starts.append(headers[0].start())
-    heading = next(iter(_COMMENT_HEADING.finditer(text)), None)
-    if heading is not None and heading.start() > len(text) // 3:
-        starts.append(heading.start())
-    return min(starts) if starts else None
-
-
-def _comment_headers(text: str) -> list[re.Match[str]]:
-    """Numbered commenter lines, leaving out dated lines that follow one another directly:
-    those are a list in the article (a timeline), not comments, which stand apart."""
-    headers = list(_COMMENT_HEADER.finditer(text))
-    line_after = {h.end() + 1 for h in headers}
-    starts = {h.start() for h in headers}
-    return [h for h in headers if h.start() not in line_after and h.end() + 1 not in starts]
 
 
 def _without_overlaps(cuts: list[Cut]) -> list[Cut]:

@@ -7,11 +7,16 @@ which order. Rendering it as a Reply happens outside the core.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.quotes import Quote
+from bot.core.speakers import fold
+
+# Letters and digits, as the word index behind `/quotes … topic:` splits them.
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,10 @@ def select_digest(
 ) -> Digest:
     """`new_docs` arrived in (window_start, window_end]; `docs_by_id` also holds the older
     documents of the stories and clusters involved. `speakers=None` tracks everyone."""
-    wanted_topics = [t.casefold() for t in topics if t.strip()]
+    wanted_topics = [words for words in (_words(t) for t in topics) if words]
 
     def on_topic(text: str) -> bool:
-        folded = text.casefold()
-        return not wanted_topics or any(t in folded for t in wanted_topics)
+        return not wanted_topics or matches_topic(text, wanted_topics)
 
     story_news = []
     for story in stories:
@@ -150,6 +154,18 @@ def select_digest(
         repeated=tuple(sorted(repeated, key=lambda r: (-len(r.outlets_now), r.cluster.id))),
         quotes=tuple(sorted(quotes, key=lambda q: (q.speaker or "", q.doc_id, q.start))),
     )
+
+
+def matches_topic(text: str, topics: Sequence[Sequence[str]]) -> bool:
+    """Whether any topic (its folded words) is in the text: each of its words the start
+    of a word there, as `/quotes … topic:` matches. "war" finds "war" and "wartime",
+    never "towards" or "aware"."""
+    words = set(_words(text))
+    return any(all(any(w.startswith(t) for w in words) for t in topic) for topic in topics)
+
+
+def _words(text: str) -> list[str]:
+    return [fold(word) for word in _WORD.findall(text)]
 
 
 def _story_order(news: StoryNews) -> tuple[bool, int, str]:

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from bot.core.attribution import Attributed, attribute_quotes
 from bot.core.documents import Document, ParagraphKind
 from bot.core.layout import Span
+from bot.core.letters import CAPITAL
+from bot.core.names import capitalised_runs
 from bot.core.quote_marks import MarkedQuote, find_marked_quotes
 from bot.core.quotes import Attribution, Quote
-from bot.core.references import CAPITALISED_RUN, INSTITUTIONS, ROLE_WORDS, People, name_tail
+from bot.core.references import INSTITUTIONS, ROLE_WORDS, People, name_tail
 from bot.core.speakers import SpeakerBook, fold
 
 SCARE_QUOTE_WORDS = 3  # "reset", "New Cold War": not statements unless someone is said to say them
@@ -30,12 +32,39 @@ def _is_statement(document: Document, item: Attributed) -> bool:
     words = _WORD.findall(_quote_text(document.text, item.quote))
     if not words:
         return False
-    if len(words) <= SCARE_QUOTE_WORDS and item.speaker is None:
-        return False  # a scare quote, a title, "frosty": not a statement we can place
-    if len(words) <= SCARE_QUOTE_WORDS and not item.direct:
-        return False
+    if len(words) <= SCARE_QUOTE_WORDS:
+        if item.speaker is None and not _reported_by_unnamed(item, len(words)):
+            return False  # a scare quote, a title, "frosty": not a statement we can place
+        if not item.direct and not _is_own_sentence(document.text, item):
+            return False
     # A phrase no one in the text is said to have said is a slogan or an allusion.
     return not (item.partial and item.speaker is None and item.unnamed is None)
+
+
+# Verbs that label rather than report: "One diplomat described the mood as ‘cautiously
+# hopeful’" is the writer's summary, "Ode's office said the talks were “constructive and
+# frank”" reports the office's words.
+_LABELLING = frozenset(
+    "described describing called calling characterized characterised cited praised "
+    "lauded hailed criticized criticised dismissed".split()
+)
+
+
+def _reported_by_unnamed(item: Attributed, word_count: int) -> bool:
+    return (
+        item.unnamed is not None
+        and word_count >= 2
+        and item.cue is not None
+        and item.cue not in _LABELLING
+    )
+
+
+def _is_own_sentence(text: str, item: Attributed) -> bool:
+    """A short quote standing as a sentence of its own, such as the “Never.” after
+    “We will not pay,” Martínez said: the speaker's words, not a scare quote."""
+    words = _quote_text(text, item.quote)
+    first = next((c for c in words if c.isalpha()), "")
+    return not item.partial and first.isupper() and words.endswith((".", "!", "?", "…"))
 
 
 def _to_quote(document: Document, item: Attributed) -> Quote:
@@ -65,34 +94,66 @@ def _people_in(document: Document, quotes: Sequence[MarkedQuote], book: SpeakerB
         for segment in quote.segments:
             masked[segment.start : segment.end] = " " * (segment.end - segment.start)
     outside = "".join(masked)
-    names: list[str] = []
+    alone = _WordsBefore(outside)
+    names: dict[str, str] = {}  # folded -> as first printed: "Jose Martinez" is "José Martínez"
     roles: list[tuple[str, str]] = []
-    people: list[str] = []
+    people: dict[str, None] = {}
     for paragraph in document.paragraphs:
         if paragraph.kind not in (ParagraphKind.BODY, ParagraphKind.BYLINE):
             continue
         chunk = outside[paragraph.start : paragraph.end]
-        for match in CAPITALISED_RUN.finditer(chunk):
-            tokens = name_tail(match.group().split())
+        for run in capitalised_runs(chunk):
+            tokens = name_tail(run.text.split())
             if len(tokens) < 2 or tokens[-1].lower() in INSTITUTIONS:
                 continue
             name = " ".join(tokens)
-            if book.get(name) is None and name not in names:
-                names.append(name)
-            role = _printed_role(chunk, match.start() + match.group().find(tokens[0]))
             known = book.get(name)
+            if known is None:
+                names.setdefault(fold(name), name)
+                name = names[fold(name)]
+            role = _printed_role(chunk, run.start + run.text.find(tokens[0]))
             if role:
                 roles.append((role, known.name if known else name))
-            if role or paragraph.kind is ParagraphKind.BYLINE or _surname_alone(outside, name):
-                people.append(name)
-    return People(book, tuple(names), tuple(roles), tuple(people))
+            if role or paragraph.kind is ParagraphKind.BYLINE or alone.surname_alone(tokens):
+                people[name] = None
+    # "Le Drian" printed alone is "Jean-Yves Le Drian", not a second person.
+    printed = list(names.values())
+    tails = {" ".join(n.split()[i:]) for n in printed for i in range(1, len(n.split()))}
+    kept = tuple(n for n in printed if n not in tails)
+    return People(book, kept, tuple(roles), tuple(people))
 
 
-def _surname_alone(text: str, name: str) -> bool:
-    """Referred to by surname alone somewhere ("Weitz said"): a person's habit, not a place's."""
-    surname = re.escape(name.split()[-1])
-    first = re.escape(name.split()[0])
-    return re.search(rf"(?<!{first} )\b{surname}\b", text) is not None
+# A word that can end a name, and the word just before one.
+_SURNAME = re.compile(
+    rf"(?<![\w'’.-])(?:(?:al|el|ad|as|ash|at|ul|bin|ibn)-)?{CAPITAL}\w*(?:[-'’.]\w+)*"
+)
+_WORD_BEFORE = re.compile(r"\w+(?:[-'’.]\w+)*$")
+
+
+class _WordsBefore:
+    """For each capitalised word of a text, the words printed just before it (one space
+    apart), so that "is this surname ever printed without this first name?" is one
+    lookup."""
+
+    def __init__(self, text: str) -> None:
+        self._before: dict[str, set[str | None]] = {}
+        for match in _SURNAME.finditer(text):
+            start = match.start()
+            before = None
+            if start > 1 and text[start - 1] == " ":
+                previous = _WORD_BEFORE.search(text, max(0, start - 80), start - 1)
+                before = previous.group() if previous is not None else None
+            word = match.group()
+            for key in {word, _POSSESSIVE.sub("", word)}:
+                self._before.setdefault(key, set()).add(before)
+
+    def surname_alone(self, tokens: Sequence[str]) -> bool:
+        """Referred to by surname alone somewhere ("Weitz said"): a person's habit, not a
+        place's ("New York" is never "York")."""
+        return any(word != tokens[0] for word in self._before.get(tokens[-1], ()))
+
+
+_POSSESSIVE = re.compile(r"[’']s$")
 
 
 def _printed_role(chunk: str, name_start: int) -> str | None:

@@ -11,21 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core.cleaning import MONTHS
+from bot.core.comments import MONTHS
 from bot.core.documents import ParagraphKind
 from bot.core.layout import Span
+from bot.core.letters import CAPITAL, LETTER
 
 _NAME_PARTICLES = "de|der|den|del|da|di|du|dos|van|von|al|bin|ibn"  # "Ursula von der Leyen"
+_CAPITALISED = rf"{CAPITAL}[\w.'’-]+"  # "Osborn", "Çelik", "O'Brien"
 _BYLINE = re.compile(
-    rf"^By\s+(?P<names>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|{_NAME_PARTICLES}|and|&))*"
-    r"(?:\s*,\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)*)\s*$"
+    rf"^By\s+(?P<names>{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|{_NAME_PARTICLES}|and|&))*"
+    rf"(?:\s*,\s*{_CAPITALISED}(?:\s+{_CAPITALISED})*)*)\s*$"
 )
-# "MOSCOW (Reuters) –", "WASHINGTON, Nov 10 (AP) —": the parenthesis names the outlet.
+# "MOSCOW (Reuters) –", "SÃO PAULO, Nov 10 (AP) —": the parenthesis names the outlet.
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Za-z.'’ -]{1,40}?)(?:,[^()\n]{1,30})?\s*"
-    r"\((?P<outlet>[A-Z][\w .&'’-]{1,40})\)\s*[-–—]"
+    rf"^(?P<place>{CAPITAL}(?:{LETTER}|[.'’ -]){{1,40}}?)(?:,[^()\n]{{1,30}})?\s*"
+    rf"\((?P<outlet>{CAPITAL}[\w .&'’-]{{1,40}})\)\s*[-–—]"
 )
-_PLACE_DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z.'’ ]{1,30}?)\s+[-–—]\s")
+_PLACE_DATELINE = re.compile(rf"^(?P<place>{CAPITAL}(?:{LETTER}|[.'’ ]){{1,30}}?)\s+[-–—]\s")
 _LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*•])\s")
 
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
@@ -60,6 +62,7 @@ def read_header(text: str, paragraphs: Sequence[Span]) -> Header:
     kinds = [ParagraphKind.BODY] * len(paragraphs)
     title = byline = outlet = None
     published = None
+    body_seen = 0  # body paragraphs so far: the dateline can only open the first
     for index, span in enumerate(paragraphs):
         line = text[span.start : span.end]
         byline_match = _BYLINE.match(line)
@@ -70,7 +73,7 @@ def read_header(text: str, paragraphs: Sequence[Span]) -> Header:
             is_first = index == 0 and len(paragraphs) > 1
             kinds[index] = ParagraphKind.TITLE if is_first else ParagraphKind.HEADING
             title = title or (line if is_first else None)
-        elif outlet is None and kinds[: index + 1].count(ParagraphKind.BODY) == 1:
+        elif outlet is None and body_seen == 0:
             dateline = _DATELINE.match(line)
             outlet = dateline.group("outlet").strip() if dateline else None
         if (
@@ -82,6 +85,7 @@ def read_header(text: str, paragraphs: Sequence[Span]) -> Header:
             )
         ):
             published = _leading_date(line)
+        body_seen += kinds[index] is ParagraphKind.BODY
     return Header(tuple(kinds), title=title, outlet=outlet, byline=byline, published=published)
 
 

@@ -14,6 +14,8 @@ from collections.abc import Collection, Sequence
 from itertools import pairwise
 from typing import Protocol
 
+import numpy as np
+
 from bot.core.text import content_words
 
 _MASK64 = (1 << 64) - 1
@@ -98,6 +100,29 @@ class InMemoryShingleIndex:
             if shingle not in stop:
                 all_keys[shingle >> shift].append((shingle >> _KEY_SHIFT) & 0xFFFFFFFF)
                 all_ids[shingle >> shift].append(quote_id)
+
+    def add_many(self, entries: Sequence[tuple[int, Collection[int]]]) -> None:
+        """`add` for each (quote id, shingles), at once (a restart puts back the whole
+        index): the postings are sorted into their buckets in numpy, not one by one."""
+        counts = np.fromiter((len(s) for _, s in entries), dtype=np.int64, count=len(entries))
+        if not counts.sum():
+            return
+        ids = np.repeat(np.fromiter((i for i, _ in entries), np.uint32, len(entries)), counts)
+        flat = np.fromiter((x for _, s in entries for x in s), np.uint64, int(counts.sum()))
+        if self._stop:  # stop-shingles are not stored (an index restored is empty anyway)
+            kept = ~np.isin(flat, np.fromiter(self._stop, np.uint64, len(self._stop)))
+            flat, ids = flat[kept], ids[kept]
+        buckets = (flat >> np.uint64(self._bucket_shift)).astype(np.int64)
+        keys = ((flat >> np.uint64(_KEY_SHIFT)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        order = np.argsort(buckets, kind="stable")  # each bucket's postings in given order
+        buckets, keys, ids = buckets[order], keys[order], ids[order]
+        present, starts = np.unique(buckets, return_index=True)
+        bounds = [*(starts * 4).tolist(), len(buckets) * 4]  # in bytes: 4 a posting
+        key_bytes, id_bytes = memoryview(keys.tobytes()), memoryview(ids.tobytes())
+        for n, bucket in enumerate(present.tolist()):
+            start, end = bounds[n], bounds[n + 1]
+            self._keys[bucket].frombytes(key_bytes[start:end])
+            self._ids[bucket].frombytes(id_bytes[start:end])
 
     def candidates(self, shingles: Collection[int]) -> dict[int, int]:
         shared: dict[int, int] = {}

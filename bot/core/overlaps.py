@@ -2,7 +2,10 @@
 
 Quotes are normalised (`text`), candidates come from a shingle index (`overlap_index`),
 never from all pairs, and each candidate pair is verified with rapidfuzz into a Link:
-verbatim, edited (`fuzz.ratio`) or fragment (`fuzz.partial_ratio_alignment`).
+verbatim, edited (`fuzz.ratio`) or fragment (`fuzz.partial_ratio_alignment`). However
+alike they score, `statement_rules` keeps apart a statement and its negation, a
+"fragment" with words the longer quote lacks, and two people's words unless printed word
+for word (the cluster then names both in `disputed_speakers`).
 
 Clusters are built per connected component of links. Quotes joined by verbatim/edited
 links form a *statement group*; fragment links say one group is contained in another.
@@ -26,8 +29,15 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
 
 from bot.core.documents import Document
-from bot.core.overlap_index import InMemoryShingleIndex, ShingleIndex, shingles, stem
+from bot.core.overlap_index import (
+    InMemoryShingleIndex,
+    ShingleIndex,
+    shingles,
+    stem,
+    text_shingles,
+)
 from bot.core.quotes import Quote
+from bot.core.statement_rules import is_cut_from, same_polarity, same_voice, same_wording, voices
 from bot.core.text import Normalized, content_words, normalize, normalize_text
 
 
@@ -83,6 +93,7 @@ class Member:
     normalized_span: tuple[int, int] | None = None
     canonical_text: str = field(default="", repr=False)
     diff_context: int = field(default=2, repr=False)
+    speaker: str | None = None  # who this document says spoke (Quote.speaker)
 
     @cached_property
     def aligned_span(self) -> tuple[int, int] | None:
@@ -113,11 +124,16 @@ class Cluster:
     id: str  # from the canonical wording: the same statement gets the same id
     canonical_quote_id: str
     canonical_text: str  # as printed by the canonical quote
+    # Who said it, when the documents agree; None when they name no one, or disagree.
     speaker: str | None
     members: tuple[Member, ...]  # the canonical quote first
     outlets: tuple[str, ...]  # Document.label, earliest first
     earliest_doc_id: str
     first_seen: datetime | None
+    # The people the documents name for it when they disagree (most often named first);
+    # empty when they agree. Never settled by a vote: a quote in the wrong mouth is worse
+    # than a quote shown as disputed.
+    disputed_speakers: tuple[str, ...] = ()
 
     @property
     def quote_ids(self) -> tuple[str, ...]:
@@ -134,6 +150,17 @@ class Cluster:
 
     def member(self, quote_id: str) -> Member | None:
         return next((m for m in self.members if m.quote_id == quote_id), None)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the engine derives from one quote's text alone. A store keeps it, so that a
+    restarted engine need not derive it again (see `OverlapEngine.restore`)."""
+
+    quote_id: str
+    norm: str  # text.normalize_text of Quote.text
+    content: int  # how many content words
+    shingles: tuple[int, ...]
 
 
 def find_overlaps(
@@ -173,7 +200,8 @@ class OverlapEngine:
         self._index: ShingleIndex = index if index is not None else InMemoryShingleIndex()
         self._records: list[_Record] = []
         self._ordinals: dict[str, int] = {}
-        self._first_with_text: dict[str, int] = {}  # verbatim copies link here directly
+        # Verbatim copies under the same name link here directly (see `_reprint_key`).
+        self._first_with_text: dict[tuple[str, str | None], int] = {}
         self._edges: dict[int, list[_Edge]] = {}
         self._parent: dict[int, int] = {}  # union-find over linked quotes
         self._component: dict[int, list[int]] = {}  # root -> its quotes
@@ -191,6 +219,57 @@ class OverlapEngine:
             if quote_id not in self._ordinals:
                 found.extend(self._add(quote_id, quote))
         return tuple(found)
+
+    def prepared(self, quote_ids: Iterable[str]) -> list[Prepared]:
+        """What `restore` needs of these (added) quotes, to be stored with them."""
+        found = []
+        for quote_id in quote_ids:
+            record = self._records[self._ordinals[quote_id]]
+            found.append(
+                Prepared(quote_id, record.norm, record.content, text_shingles(record.norm))
+            )
+        return found
+
+    def restore(self, quotes: Iterable[tuple[Quote, Prepared]], links: Iterable[Link]) -> None:
+        """Put back quotes and the links `add` found among them (after a restart), as
+        stored: nothing is derived or verified again. Adding quotes afterwards finds the
+        same links, and `clusters` gives the same clusters, as if this engine had added
+        every quote itself."""
+        min_content = self._settings.min_content_words
+        indexed: list[tuple[int, tuple[int, ...]]] = []
+        for quote, prepared in sorted(quotes, key=lambda pair: pair[1].quote_id):
+            quote_id = prepared.quote_id
+            if quote_id in self._ordinals:
+                continue
+            ordinal = len(self._records)
+            norm = prepared.norm
+            self._records.append(
+                _Record(quote_id, quote, norm, prepared.content, len(prepared.shingles))
+            )
+            self._ordinals[quote_id] = ordinal
+            if prepared.content < min_content:
+                continue  # as in `_add`: never a candidate
+            key = _reprint_key(norm, quote)
+            if not quote.partial and self._first_with_text.setdefault(key, ordinal) != ordinal:
+                continue  # a reprint: found through its first copy, as in `_add`
+            indexed.append((ordinal, prepared.shingles))
+        add_many = getattr(self._index, "add_many", None)
+        if add_many is not None:
+            add_many(indexed)
+        else:
+            for ordinal, quote_shingles in indexed:
+                self._index.add(ordinal, quote_shingles)
+        for link in links:
+            x, y = self._ordinals.get(link.a), self._ordinals.get(link.b)
+            if x is None or y is None:
+                continue  # a quote stored after the caller read the quotes
+            short, _long = _ordered(self._records[x], self._records[y])
+            short_ordinal, long_ordinal = (x, y) if short is self._records[x] else (y, x)
+            match = _Match(link.relation, link.score, link.near, link.span)
+            edge = _Edge(short_ordinal, long_ordinal, match)
+            self._edges.setdefault(x, []).append(edge)
+            self._edges.setdefault(y, []).append(edge)
+            self._union(x, y)
 
     def links(self) -> tuple[Link, ...]:
         edges = (e for o, listed in self._edges.items() for e in listed if e.short == o)
@@ -228,7 +307,7 @@ class OverlapEngine:
         if record.content < self._settings.min_content_words:
             return []
         if not quote.partial:
-            first = self._first_with_text.setdefault(record.norm, ordinal)
+            first = self._first_with_text.setdefault(_reprint_key(record.norm, quote), ordinal)
             if first != ordinal:  # a reprint: one link, and no need to index it again
                 reprint = self._store(first, ordinal)
                 return [reprint] if reprint is not None else []
@@ -375,13 +454,23 @@ def _verify(short: _Record, long: _Record, settings: OverlapSettings) -> _Match 
         return None
     if short.norm == long.norm:
         return _Match(Relation.VERBATIM, 100.0)
+    one_partial = short.quote.partial or long.quote.partial  # its voice is checked on joining
+    if not one_partial and not same_voice(short.quote.speaker, long.quote.speaker):
+        # Words printed under two people's names are one statement only word for word.
+        if same_wording(short.norm, long.norm):
+            return _Match(Relation.EDITED, round(fuzz.ratio(short.norm, long.norm), 1))
+        return None
     ratio = round(fuzz.ratio(short.norm, long.norm, score_cutoff=settings.edited_min_ratio), 1)
+    if not same_polarity(short.norm, long.norm):
+        ratio = 0.0  # "We are not ready" is no edit of "We are ready"
     if ratio and len(long.norm) - len(short.norm) < _EXTRA_CHARS_WORTH_CHECKING:
         return _Match(Relation.EDITED, ratio)
     cutoff = settings.near_min_score if short.quote.partial else settings.fragment_min_score
     found = fuzz.partial_ratio_alignment(short.norm, long.norm, score_cutoff=cutoff)
     span = None if found is None else _word_span(long.norm, found.dest_start, found.dest_end)
-    if found is not None and span is not None and found.score >= settings.fragment_min_score:
+    if span is None or found is None or not is_cut_from(short.norm, long.norm, span):
+        return _Match(Relation.EDITED, ratio) if ratio else None
+    if found.score >= settings.fragment_min_score and _covers(found, short.norm):
         # A long quote plus a short one can pass `ratio` too: it is a fragment when the
         # longer one holds further content words around the shorter one.
         around = (long.norm[: span[0]] + " " + long.norm[span[1] :]).split()
@@ -389,14 +478,30 @@ def _verify(short: _Record, long: _Record, settings: OverlapSettings) -> _Match 
             return _Match(Relation.FRAGMENT, round(found.score, 1), span=span)
     if ratio:
         return _Match(Relation.EDITED, ratio)
-    if found is None or span is None:
-        return None
     # A partial quote's near-match must still carry every content word: "phenomenally
     # close" inside "phenomenal how close", not any phrase that happens to score 70.
     window = {stem(word) for word in long.norm[span[0] : span[1]].split()}
     if all(stem(word) in window for word in content_words(short.norm.split())):
         return _Match(Relation.FRAGMENT, round(found.score, 1), near=True, span=span)
     return None
+
+
+_MIN_COVERAGE = 0.9  # of the shorter quote's characters inside the alignment
+
+
+def _covers(found: ScoreAlignment, short: str) -> bool:
+    return found.src_end - found.src_start >= _MIN_COVERAGE * len(short)
+
+
+def _roles(records: Iterable[_Record]) -> tuple[tuple[str | None, str | None], ...]:
+    return tuple((r.quote.speaker, r.quote.speaker_role) for r in records)
+
+
+def _reprint_key(norm: str, quote: Quote) -> tuple[str, str | None]:
+    """Copies with this key verify alike against any other quote, so only the first is
+    indexed. The speaker is part of it: the same words under another name link only
+    word for word (`_verify`), so they must be compared on their own."""
+    return norm, quote.speaker
 
 
 def _link(short: _Record, long: _Record, match: _Match) -> Link:
@@ -437,7 +542,14 @@ def _printed_words(normalized: Normalized, span: tuple[int, int] | None) -> list
 
 @dataclass(eq=False)
 class _Group:
-    """Quotes of one statement (verbatim/edited links), with its containment relations."""
+    """Quotes of one statement (verbatim/edited links), with its containment relations.
+
+    Deliberately not frozen: a group is scaffolding for one `_component_clusters` call,
+    which fills in `children`, `parents`, `parts` and `merged` as the containment graph is
+    built, and groups point at each other, so they could not be built frozen in one go.
+    `eq=False` makes groups hash by identity, which is what the memos and the sets of
+    groups key on. None escapes this module: clusters are built from them, frozen.
+    """
 
     records: list[_Record]
     docs: frozenset[str]
@@ -492,7 +604,8 @@ def _component_clusters(
                 linked.setdefault(mine, set()).add(group_of[other])
     for ordinal in sorted(linked):
         heads = set().union(*(_membership(g, memberships, heads_memo) for g in linked[ordinal]))
-        attached = _attach_partial(records[ordinal], heads & overlaps, settings)
+        voiced = {h for h in heads & overlaps if _may_join(records[ordinal], members_of[h])}
+        attached = _attach_partial(records[ordinal], voiced, settings)
         if attached is not None:
             head, match = attached
             members_of[head].append((records[ordinal], match.relation, match))
@@ -605,6 +718,15 @@ def _membership(
     return found
 
 
+def _may_join(record: _Record, entries: Sequence[tuple[_Record, Relation, _Match | None]]) -> bool:
+    """A partial quote joins a cluster only in the voice of someone the cluster already
+    names: the same person, or a body one of them speaks for ("The Kremlin said … was
+    “phenomenally close”" and Peskov, printed elsewhere as "Kremlin spokesman")."""
+    roles = _roles([record, *(other for other, _, _ in entries)])
+    speaker = record.quote.speaker
+    return all(same_voice(speaker, other.quote.speaker, roles) for other, _, _ in entries)
+
+
 def _attach_partial(
     record: _Record, heads: Iterable[_Group], settings: OverlapSettings
 ) -> tuple[_Group, _Match] | None:
@@ -644,16 +766,20 @@ def _cluster(
     )
     doc_ids = sorted({m.doc_id for m in members}, key=lambda d: _doc_key(d, documents))
     earliest = documents.get(doc_ids[0])
-    speakers = [record.quote.speaker for record, _, _ in entries]
+    named = voices(
+        [record.quote.speaker for record, _, _ in entries],
+        _roles(record for record, _, _ in entries),
+    )
     return Cluster(
         id=head.id,
         canonical_quote_id=canonical.id,
         canonical_text=canonical.quote.text,
-        speaker=_consensus(speakers, canonical.quote.speaker),
+        speaker=named[0] if len(named) == 1 else None,
         members=tuple(members),
         outlets=tuple(dict.fromkeys(_label(d, documents) for d in doc_ids)),
         earliest_doc_id=doc_ids[0],
         first_seen=earliest.published if earliest is not None else None,
+        disputed_speakers=named if len(named) > 1 else (),
     )
 
 
@@ -684,6 +810,7 @@ def _member(
         normalized_span=span,
         canonical_text=canonical.quote.text,
         diff_context=settings.diff_context,
+        speaker=quote.speaker,
     )
 
 
@@ -698,18 +825,6 @@ def _aligned(inner: str, outer: str) -> tuple[float, tuple[int, int] | None]:
     if len(inner) > len(outer):  # rapidfuzz aligned them the other way round
         return round(found.score, 1), None
     return round(found.score, 1), _word_span(outer, found.dest_start, found.dest_end)
-
-
-def _consensus(speakers: Sequence[str | None], canonical_speaker: str | None) -> str | None:
-    counts: dict[str, int] = {}
-    for speaker in speakers:
-        if speaker is not None:
-            counts[speaker] = counts.get(speaker, 0) + 1
-    if not counts:
-        return None
-    top = max(counts.values())
-    tied = sorted(s for s, n in counts.items() if n == top)
-    return canonical_speaker if canonical_speaker in tied else tied[0]
 
 
 def _doc_key(doc_id: str, documents: Mapping[str, Document]) -> tuple[int, float, str]:

@@ -8,11 +8,13 @@ mark on each paragraph of a long quote; and marks left unbalanced by the outlet.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.core.layout import Span
+from bot.core.letters import CAPITAL, LETTER
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class _Mark:
     kind: _Kind
 
 
-_SINGLE_OPENER = re.compile(r"(?:^|(?<=[\s(\[—–-]))[‘'](?=[A-Z0-9…])", re.MULTILINE)
+_SINGLE_OPENER = re.compile(rf"(?:^|(?<=[\s(\[—–-]))[‘'](?=[0-9…]|{CAPITAL})", re.MULTILINE)
 _DOUBLE_OPENER = re.compile(r"[“«„]|(?:^|(?<=[\s(\[—–-]))\"(?=\S)", re.MULTILINE)
 
 
@@ -84,8 +86,8 @@ def find_marked_quotes(text: str, paragraphs: Sequence[Span]) -> list[MarkedQuot
 # ‘…’ or '…' in an article whose main marks are double: a quote only when it sits outside
 # every double-quoted span, opens before a letter, and holds two words or more.
 _SINGLE_SPAN = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=[(\[—–-]))[‘'](?=[A-Za-z])"
-    r"((?:[^‘’'\n\"“”]|(?<=[A-Za-z])['’](?=[A-Za-z]))+?)"
+    rf"(?:(?<=\s)|(?<=^)|(?<=[(\[—–-]))[‘'](?={LETTER})"
+    rf"((?:[^‘’'\n\"“”]|(?<={LETTER})['’](?={LETTER}))+?)"
     r"['’](?=[\s.,;:!?)\]—–-]|$)",
     re.MULTILINE,
 )
@@ -95,9 +97,12 @@ def _secondary_single_quotes(
     text: str, paragraphs: Sequence[Span], doubles: Sequence[MarkedQuote]
 ) -> list[MarkedQuote]:
     found = []
+    ordered = sorted(doubles, key=lambda q: q.outer_start)  # double quotes never nest
+    starts = [q.outer_start for q in ordered]
     for index, paragraph in enumerate(paragraphs):
         for match in _SINGLE_SPAN.finditer(text, paragraph.start, paragraph.end):
-            inside = any(q.outer_start <= match.start() < q.outer_end for q in doubles)
+            before = bisect_right(starts, match.start()) - 1
+            inside = before >= 0 and match.start() < ordered[before].outer_end
             if inside or " " not in match.group(1).strip():
                 continue
             content = Span(match.start(1), match.end(1))
@@ -208,7 +213,7 @@ def _stray_closer(
     return MarkedQuote((Span(start, close),), index, index, None, close)
 
 
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
+_SENTENCE_END = re.compile(rf"[.!?]\s+(?={CAPITAL})")
 
 
 def _sentence_start(text: str, floor: int, before: int) -> int:
@@ -218,10 +223,14 @@ def _sentence_start(text: str, floor: int, before: int) -> int:
     return start
 
 
+_ANY_MARK = re.compile("[“”„«»\"‘’']")  # every character `_classify` can take for a mark
+
+
 def _marks(text: str, paragraph: Span, style: Style) -> list[_Mark]:
     found: list[_Mark] = []
     depth_open = False
-    for at in range(paragraph.start, paragraph.end):
+    for mark in _ANY_MARK.finditer(text, paragraph.start, paragraph.end):
+        at = mark.start()
         kind = _classify(text, at, style, depth_open, paragraph)
         if kind is None:
             continue

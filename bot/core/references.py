@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
 
+from bot.core.names import Run, capitalised_runs, run_at
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind, fold
 
 
@@ -28,6 +29,9 @@ class Reference:
     end: int
     name: str | None = None  # canonical speaker name; None for a pronoun
     role: str | None = None  # the role words printed with it: "Kremlin spokesman"
+    # Set when the phrase names someone speaking for this one ("a spokesman for Putin",
+    # "Ode's office"): the noun for that someone. Such a reference is never the speaker.
+    through: str | None = None
 
 
 PRONOUNS = {"he", "she", "they", "his", "her", "their"}
@@ -67,11 +71,14 @@ NOT_NAMES = frozenset(
     """.split()
 )
 
-_TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|President|Minister|Senator|Ambassador)\.?"
-_NAME_TOKEN = r"(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.)"
-# Up to six capitalised words: "Russian Deputy Foreign Minister Sergei Ryabkov".
-CAPITALISED_RUN = re.compile(rf"(?<![\w.]){_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,5}}(?![\w])")
-_TITLED = re.compile(rf"\b{_TITLE}\s+(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}})")
+# Titles before a surname: "Mr. Peskov", "Ms. Sánchez", "President Putin".
+_TITLE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|President|Minister|Senator|Ambassador)"
+    r"\.?\s+"
+)
+_TITLED_WORDS = 3
+_WORD_CHARS = re.compile(r"\w+")
+_LOOK_BACK = 120  # characters before a name that can hold its role or "a spokesman for"
 _PRONOUN = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Hh]is|[Hh]er|[Tt]heir)\b")
 _POSSESSIVE = re.compile(r"[’']s$")
 
@@ -93,7 +100,15 @@ class People:
         speaker = self.book.get(name)
         if speaker is not None:
             return speaker.kind is SpeakerKind.PERSON
-        return name in self.local_people
+        return name in self._people
+
+    # The indexes below keep every lookup independent of how many people a document
+    # names: a long file can name thousands, and scanning them all for each phrase was
+    # quadratic.
+
+    @cached_property
+    def _people(self) -> frozenset[str]:
+        return frozenset(self.local_people)
 
     @cached_property
     def _known_names(self) -> list[tuple[str, Speaker]]:
@@ -104,9 +119,59 @@ class People:
         return sorted(pairs, key=lambda pair: -len(pair[0]))
 
     @cached_property
-    def _known_pattern(self) -> re.Pattern[str]:
-        names = "|".join(re.escape(name) for name, _ in self._known_names)
-        return re.compile(rf"(?<![\w])(?:{names})(?![\w])") if names else re.compile(r"(?!)")
+    def _names_by_first_word(self) -> dict[str, list[str]]:
+        """Known names by their first word, longest first."""
+        index: dict[str, list[str]] = {}
+        for name, _ in self._known_names:
+            first = _WORD_CHARS.match(name)
+            if (
+                first is not None
+                and first.start() == 0
+                and name not in index.get(first.group(), ())
+            ):
+                index.setdefault(first.group(), []).append(name)
+        return index
+
+    def _known_matches(self, phrase: str) -> list[tuple[int, int, str]]:
+        """(start, end, name) of each known name printed as whole words, leftmost and
+        longest first, never overlapping."""
+        found: list[tuple[int, int, str]] = []
+        after = 0
+        for word in _WORD_CHARS.finditer(phrase):
+            if word.start() < after:
+                continue
+            for name in self._names_by_first_word.get(word.group(), ()):
+                end = word.start() + len(name)
+                if phrase.startswith(name, word.start()) and not _WORD_CHARS.match(phrase, end):
+                    found.append((word.start(), end, name))
+                    after = end
+                    break
+        return found
+
+    @cached_property
+    def _locals_by_surname(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for local in self.local_names:  # "Martinez" is "José Martínez" printed earlier
+            index.setdefault(fold(local.split()[-1]), []).append(local)
+        return index
+
+    @cached_property
+    def _roles(self) -> list[tuple[frozenset[str], str | None, Speaker | None]]:
+        """Role phrases to match, in the order they win: the document's, then the book's.
+        Each is (its words, the local name holding it, or the book's speaker)."""
+        roles: list[tuple[frozenset[str], str | None, Speaker | None]] = [
+            (_role_words(role), name, None) for role, name in self.local_roles
+        ]
+        roles += [(_role_words(r), None, s) for s in self.book.speakers for r in s.roles]
+        return roles
+
+    @cached_property
+    def _roles_by_word(self) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = {}
+        for order, (words, _, _) in enumerate(self._roles):
+            for word in words:
+                index.setdefault(word, []).append(order)
+        return index
 
     @cached_property
     def _by_exact(self) -> dict[str, Speaker]:
@@ -121,9 +186,8 @@ class People:
         known = self.book.get(name) or self._by_exact.get(name)
         if known is not None:
             return known
-        surname = name.split()[-1]
-        for local in self.local_names:
-            if local.split()[-1] == surname and len(local.split()) >= len(name.split()):
+        for local in self._locals_by_surname.get(fold(name.split()[-1]), ()):
+            if len(local.split()) >= len(name.split()):
                 return self.book.get(local) or Speaker(local)
         return Speaker(name)
 
@@ -134,19 +198,25 @@ class People:
         words = _role_words(phrase)
         if not words:
             return None
-        for role, name in self.local_roles:
-            role_words = _role_words(role)
-            if len(role_words) >= 2 and role_words <= words:
-                return self.canonical(name)
-        for speaker in self.book.speakers:
-            for role in speaker.roles:
-                role_words = _role_words(role)
-                if len(role_words) >= 2 and role_words <= words:
-                    return speaker
+        candidates = sorted({o for word in words for o in self._roles_by_word.get(word, ())})
+        for order in candidates:
+            role_words, name, speaker = self._roles[order]
+            if _holds(role_words, words):
+                return self.canonical(name) if name is not None else speaker
         return None
+
+    @cached_property
+    def _found(self) -> dict[str, tuple[Reference, ...]]:
+        return {}  # phrases recur ("he said", "Peskov said"): each is read once
 
     def find(self, phrase: str) -> list[Reference]:
         """Every reference in the phrase, in order of where it ends."""
+        known = self._found.get(phrase)
+        if known is None:
+            known = self._found[phrase] = tuple(self._find(phrase))
+        return list(known)
+
+    def _find(self, phrase: str) -> list[Reference]:
         found: list[Reference] = []
         taken: list[tuple[int, int]] = []
 
@@ -156,19 +226,24 @@ class People:
             found.append(ref)
             taken.append((ref.start, ref.end))
 
-        for match in self._known_pattern.finditer(phrase):
-            speaker = self._by_exact[match.group()]
+        for start, end, name in self._known_matches(phrase):
+            speaker = self._by_exact[name]
             speaker = self.book.get(speaker.name) or self.canonical(speaker.name)
             kind = (
                 RefKind.ORGANISATION if speaker.kind is SpeakerKind.ORGANISATION else RefKind.PERSON
             )
-            role = _role_before(phrase, match.start()) if kind is RefKind.PERSON else None
-            add(Reference(kind, match.start(), match.end(), speaker.name, role))
-        for match in _TITLED.finditer(phrase):
-            name = match.group("name")
-            add(Reference(RefKind.PERSON, match.start(), match.end(), self.canonical(name).name))
-        for match in CAPITALISED_RUN.finditer(phrase):
-            ref = self._unknown_name(phrase, match)
+            role = _role_before(phrase, start) if kind is RefKind.PERSON else None
+            through = speaking_for(phrase, start, end)
+            add(Reference(kind, start, end, speaker.name, role, through))
+        for title in _TITLE.finditer(phrase):
+            titled = run_at(phrase, title.end(), longest=_TITLED_WORDS)
+            if titled is not None:
+                through = speaking_for(phrase, title.start(), titled.end)
+                canonical = self.canonical(titled.text).name
+                role = _role_before(phrase, titled.start)  # "Turkish President", not "Mr"
+                add(Reference(RefKind.PERSON, title.start(), titled.end, canonical, role, through))
+        for run in capitalised_runs(phrase):
+            ref = self._unknown_name(phrase, run)
             if ref is not None:
                 add(ref)
         for match in _PRONOUN.finditer(phrase):
@@ -181,36 +256,32 @@ class People:
             add(role_ref)
         return sorted(found, key=lambda r: (r.end, r.end - r.start))
 
-    def _unknown_name(self, phrase: str, match: re.Match[str]) -> Reference | None:
-        tokens = match.group().split()
+    def _unknown_name(self, phrase: str, run: Run) -> Reference | None:
+        tokens = run.text.split()
         if tokens[-1].lower() in INSTITUTIONS:
-            return self._institution(phrase, match, tokens)
-        if _ARTICLE_BEFORE.search(phrase[: match.start()]):
+            return self._institution(phrase, run, tokens)
+        if _ARTICLE_BEFORE.search(phrase[: run.start]):
             return None  # "the Turkish delegation", "a New York court": not a person
         kept = name_tail(tokens)
         if not kept:
             return None
-        start = match.start() + match.group().rindex(" ".join(kept))
+        start = run.start + run.text.rindex(" ".join(kept))
         name = _POSSESSIVE.sub("", " ".join(kept))
         if len(kept) == 1 and len(name) < 3:
             return None
         speaker = self.canonical(name)
-        return Reference(
-            RefKind.PERSON, start, match.end(), speaker.name, _role_before(phrase, start)
-        )
+        role = _role_before(phrase, start)
+        through = speaking_for(phrase, start, run.end)
+        return Reference(RefKind.PERSON, start, run.end, speaker.name, role, through)
 
-    def _institution(
-        self, phrase: str, match: re.Match[str], tokens: list[str]
-    ) -> Reference | None:
+    def _institution(self, phrase: str, run: Run, tokens: list[str]) -> Reference | None:
         """ "the Foreign Ministry said": an organisation speaks, under the name printed."""
         words = [t for t in tokens if t not in ("The", "A", "An")]
-        if len(words) < 2 and not _ARTICLE_BEFORE.search(phrase[: match.start()]):
+        if len(words) < 2 and not _ARTICLE_BEFORE.search(phrase[: run.start]):
             return None  # a lone "Ministry" is not a name
         name = " ".join(words)
         known = self.book.get(name)
-        return Reference(
-            RefKind.ORGANISATION, match.start(), match.end(), known.name if known else name
-        )
+        return Reference(RefKind.ORGANISATION, run.start, run.end, known.name if known else name)
 
     def _role_reference(self, phrase: str) -> Reference | None:
         words = phrase.strip()
@@ -220,6 +291,65 @@ class People:
         offset = phrase.find(words)
         role = _strip_articles(words)
         return Reference(RefKind.ROLE, offset, offset + len(words), holder.name, role)
+
+
+def _holds(role_words: frozenset[str], phrase_words: frozenset[str]) -> bool:
+    """The phrase names the holder of the role, not someone beside them: "the prime
+    minister" does, "a spokesman for the prime minister" and "the former president" do
+    not."""
+    if len(role_words) < 2 or not role_words <= phrase_words:
+        return False
+    return not (phrase_words - role_words) & _NOT_THE_HOLDER
+
+
+# Nouns for someone who speaks for, works for or stands beside a person: "a spokesman for
+# the prime minister", "an aide to Ode", "Ode's office".
+PROXY_NOUNS = frozenset(
+    """
+    spokesman spokeswoman spokesperson spokespeople aide aides adviser advisers advisor
+    advisors assistant assistants office lawyer lawyers attorney attorneys source sources
+    official officials ally allies friend friends wife husband son daughter brother sister
+    supporter supporters critic critics staff staffer staffers campaign team
+    """.split()
+)
+# Words that make a role phrase someone else's: "the deputy foreign minister", "the former
+# president" are not the foreign minister or the president.
+_NOT_THE_HOLDER = PROXY_NOUNS | {"deputy", "vice", "former", "ex", "late"}
+_PROXY = "|".join(sorted(PROXY_NOUNS, key=len, reverse=True))
+# "a spokeswoman for President", "an aide to", "sources close to the": before a name.
+_PROXY_BEFORE = re.compile(
+    rf"\b(?P<noun>{_PROXY})\s+(?:close\s+to|for|to|of|at|in|with|from)\s+"
+    r"(?P<between>(?:[\w.'’-]+\s+){0,4})$",
+    re.IGNORECASE,
+)
+# "Ode's office", "Putin's chief spokesman": after a name.
+_PROXY_AFTER = re.compile(
+    rf"(?:[’']s)?\s+(?:(?:chief|senior|top|press|personal|former|longtime)\s+)*(?P<noun>{_PROXY})\b",
+    re.IGNORECASE,
+)
+
+
+def _words_before(phrase: str, start: int) -> str:
+    """The whole words in the last `_LOOK_BACK` characters before `start`."""
+    if start <= _LOOK_BACK:
+        return phrase[:start]
+    return phrase[phrase.rfind(" ", 0, start - _LOOK_BACK) + 1 : start]
+
+
+def speaking_for(phrase: str, start: int, end: int) -> str | None:
+    """The noun of someone else when the name at [start, end) is only who they speak
+    for: "a spokesman for [Putin]", "[Ode’s] office". None when the name is the subject."""
+    before = _PROXY_BEFORE.search(_words_before(phrase, start))
+    if before is not None and all(
+        fold(w).removesuffix("'s") in ROLE_WORDS or w[0].isupper()
+        for w in before.group("between").split()
+    ):
+        return before.group("noun").lower()
+    possessive = phrase[:end].endswith(("’s", "'s"))
+    after = _PROXY_AFTER.match(phrase, end)
+    if after is not None and (possessive or phrase.startswith(("’s", "'s"), end)):
+        return after.group("noun").lower()
+    return None
 
 
 @lru_cache(maxsize=1 << 14)
@@ -273,12 +403,12 @@ def name_tail(tokens: list[str]) -> list[str]:
     return tokens[cut:]
 
 
-_ROLE_RUN = re.compile(r"((?:[A-Za-z.'’-]+\s+){1,5})$")
+_ROLE_RUN = re.compile(r"((?:[\w.'’-]+\s+){1,5})$")
 
 
 def _role_before(phrase: str, start: int) -> str | None:
     """The role words printed just before a name: "Kremlin spokesman Dmitry Peskov"."""
-    match = _ROLE_RUN.search(phrase[:start])
+    match = _ROLE_RUN.search(_words_before(phrase, start))
     if match is None:
         return None
     words = match.group(1).split()

@@ -7,6 +7,7 @@ of their own, never dropped.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,11 +41,31 @@ class Speaker:
         return self.name.split()[-1]
 
 
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark of the Basic Multilingual Plane, as one character class."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if unicodedata.combining(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
+
+
+_COMBINING = _combining_marks()
+
+
 @lru_cache(maxsize=1 << 16)  # the same names and role phrases are folded again and again
 def fold(text: str) -> str:
     """Compare names blind to case, accents and typographic apostrophes."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        stripped = decomposed
+    elif max(decomposed) <= "\uffff":  # one pattern, rather than a test per character
+        stripped = _COMBINING.sub("", decomposed)
+    else:
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())
 
 

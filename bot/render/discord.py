@@ -22,6 +22,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from bot import messages as m
+from bot.delivery import with_mark
 from bot.reply import Item, Link, Reply, Section
 
 TITLE_LIMIT = 256
@@ -29,12 +31,13 @@ DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
 EMBEDS_PER_MESSAGE = 10
 MESSAGE_TOTAL_LIMIT = 6000  # title + description + footer of every embed in one message
+MARK_ROOM = 64  # kept free on each message of a digest for its part mark
 LINK_LIMIT = 1000  # a longer link is shown as text, so that it can be split like text
 
-EMPTY_REPLY = "Nothing to show."
 BLOCK_GAP = "\n\n"
 META_SEPARATOR = " · "
 QUOTE_META_PREFIX = "— "
+NOTE_PREFIX = "• "  # a plain bullet: "- " would be a Markdown list
 
 NORMAL_COLOUR = discord.Colour.blurple()
 ERROR_COLOUR = discord.Colour.red()
@@ -55,8 +58,13 @@ class DiscordMessage:
     embeds: tuple[discord.Embed, ...]
 
 
-def render_messages(reply: Reply) -> list[DiscordMessage]:
-    """Every character of the reply, in order, in as few messages as the limits allow."""
+def render_messages(reply: Reply, *, ref: str | None = None) -> list[DiscordMessage]:
+    """Every character of the reply, in order, in as few messages as the limits allow.
+
+    With `ref` (a digest's reference), the last footer of every message carries it and
+    the message's part number, so that the channel's history shows which parts arrived.
+    """
+    room = MARK_ROOM if ref else 0
     title = escape_text(reply.title)
     blocks: list[str] = []
     if units(title) > TITLE_LIMIT:
@@ -65,23 +73,28 @@ def render_messages(reply: Reply) -> list[DiscordMessage]:
     for section in reply.sections:
         blocks.extend(_section_blocks(section))
     footer = escape_mentions(reply.footnote.strip())  # footers show plain text, no markdown
-    if units(footer) > FOOTER_LIMIT:
+    if units(footer) > FOOTER_LIMIT - room:
         blocks.extend(split_to_fit(reply.footnote, escape_text, DESCRIPTION_LIMIT))
         footer = ""
 
     colour = ERROR_COLOUR if reply.is_error else NORMAL_COLOUR
-    pages = _pack(blocks, first_used=units(title))
+    pages = _pack(blocks, first_used=units(title), total_limit=MESSAGE_TOTAL_LIMIT - room)
     messages = [[discord.Embed(description=text, colour=colour) for text in page] for page in pages]
     if not messages[0]:
-        messages[0].append(discord.Embed(description=None if title else EMPTY_REPLY, colour=colour))
+        empty = None if title else m.EMPTY_REPLY
+        messages[0].append(discord.Embed(description=empty, colour=colour))
     if title:
         messages[0][0].title = title
     if footer:
         last = messages[-1]
-        if _message_units(last) + units(footer) <= MESSAGE_TOTAL_LIMIT:
+        if _message_units(last) + units(footer) <= MESSAGE_TOTAL_LIMIT - room:
             last[-1].set_footer(text=footer)
         else:
             messages.append([discord.Embed(colour=colour).set_footer(text=footer)])
+    if ref:
+        for part, embeds in enumerate(messages, start=1):
+            shown = embeds[-1].footer.text or ""
+            embeds[-1].set_footer(text=with_mark(shown, ref, part, len(messages)))
     return [DiscordMessage(embeds=tuple(embeds)) for embeds in messages]
 
 
@@ -189,9 +202,21 @@ def _item_blocks(item: Item) -> list[str]:
         else:  # an absurd label: show it and its URL as text, split like text
             meta_parts += split_to_fit(f"{link.label} {link.url or ''}", escape_text, room)
     meta = [f"{prefix}{line}" for line in _join_within(meta_parts, META_SEPARATOR, room)]
-    if body and meta and units(body[-1]) + 1 + units(meta[0]) <= DESCRIPTION_LIMIT:
-        return [*body[:-1], f"{body[-1]}\n{meta[0]}", *meta[1:]]
-    return body + meta
+    note_room = DESCRIPTION_LIMIT - units(NOTE_PREFIX)
+    note_lines = [
+        f"{NOTE_PREFIX}{piece}"
+        for note in item.notes
+        for piece in split_to_fit(" ".join(note.split()), escape_text, note_room)
+    ]
+    # The detail and the notes follow the text line by line, as far as a description
+    # holds them; the rest go on in blocks of their own.
+    blocks = list(body)
+    for block in [*meta, *_join_within(note_lines, "\n", DESCRIPTION_LIMIT)]:
+        if blocks and units(blocks[-1]) + 1 + units(block) <= DESCRIPTION_LIMIT:
+            blocks[-1] += f"\n{block}"
+        else:
+            blocks.append(block)
+    return blocks
 
 
 def _join_within(parts: Iterable[str], separator: str, limit: int) -> list[str]:
@@ -215,7 +240,9 @@ def _quote(raw: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
-def _pack(blocks: list[str], *, first_used: int) -> list[list[str]]:
+def _pack(
+    blocks: list[str], *, first_used: int, total_limit: int = MESSAGE_TOTAL_LIMIT
+) -> list[list[str]]:
     """Fill descriptions, then embeds, then messages, in order."""
     pages: list[list[str]] = [[]]
     used = first_used
@@ -226,11 +253,11 @@ def _pack(blocks: list[str], *, first_used: int) -> list[list[str]]:
         if (
             page
             and units(page[-1]) + gap + size <= DESCRIPTION_LIMIT
-            and used + gap + size <= MESSAGE_TOTAL_LIMIT
+            and used + gap + size <= total_limit
         ):
             page[-1] += BLOCK_GAP + block
             used += gap + size
-        elif len(page) < EMBEDS_PER_MESSAGE and used + size <= MESSAGE_TOTAL_LIMIT:
+        elif len(page) < EMBEDS_PER_MESSAGE and used + size <= total_limit:
             page.append(block)
             used += size
         else:

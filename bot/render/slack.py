@@ -2,9 +2,13 @@
 
 Pure functions only. Every string in a Reply may come from an untrusted article, so all
 of it is escaped (`&`, `<`, `>` become entities, so no `<!channel>` or `<@U…>` survives),
-mrkdwn control characters are swapped for look-alikes (Slack has no escape for them;
-this is what jsx-slack does), and every mrkdwn object is `verbatim` so Slack does not
-auto-link names or mentions either. The only raw `<…>` we emit are our own links.
+and every mrkdwn object is `verbatim` so Slack does not auto-link names or mentions
+either. The only raw `<…>` we emit are our own links.
+
+mrkdwn's formatting characters (`*` `_` `~` `` ` ``) have no escape, so a marker that
+Slack could read as formatting is swapped for a look-alike (as jsx-slack does). Slack
+formats only at word boundaries, so a marker between two letters or digits
+(`min_outlets`, `snake_case`, `a*b`) is left alone: such text stays copyable as written.
 
 Slack's limits are enforced by splitting, never by cutting: a long text goes into several
 sections, and a long reply into several messages.
@@ -17,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from bot.delivery import with_mark
 from bot.reply import Item, Link, Reply
 
 Block = dict[str, Any]
@@ -28,15 +33,24 @@ HEADER_TEXT_MAX = 150
 CONTEXT_ELEMENTS_MAX = 10
 MESSAGE_TEXT_BUDGET = 12_000  # text characters of all blocks; Slack's practical ceiling
 LINK_MAX = 2000  # a longer link is shown as text, so that it can be split like text
+MARK_ROOM = 64  # kept free on each message of a digest for its part mark
 
 ERROR_PREFIX = ":warning: "
 CONTINUED = "(continued, part {part} of {parts})"
 PART_SUFFIX = " (part {part} of {parts})"
 DEFAULT_FALLBACK = "briefbot"
+NOTE_PREFIX = "• "  # before each line under an item (how an outlet printed a statement)
+# The `text` fallback is a notification line; the content itself is in the blocks.
+# Slack truncates `text` past 40,000 characters and recommends keeping it short.
+FALLBACK_MAX = 3000
+ELLIPSIS = "…"
 
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Look-alikes for mrkdwn's formatting characters: ∗ ˍ ∼ ˋ
-_LOOKALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+# A marker Slack may format: one not flanked by letters or digits on both sides. Only
+# ASCII counts as a letter here, to be safe: a marker next to `é` is neutralised.
+_LOOSE_MARKER = re.compile(r"(?<![A-Za-z0-9])[*_~`]|[*_~`](?![A-Za-z0-9])")
 _SOFT_HYPHEN = "\u00ad"  # before a leading `>` so the line is not a blockquote
 _ATOM = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")  # never split inside these
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
@@ -50,7 +64,8 @@ def escape_plain(text: str) -> str:
 
 def escape_mrkdwn(text: str) -> str:
     """Escape untrusted text for a mrkdwn object, so it shows as written and pings no one."""
-    escaped = text.translate(_ENTITIES).translate(_LOOKALIKES)
+    neutral = _LOOSE_MARKER.sub(lambda marker: _LOOKALIKES[marker.group()], text)
+    escaped = neutral.translate(_ENTITIES)
     return re.sub(r"(?m)^(\s*)&gt;", rf"\1{_SOFT_HYPHEN}&gt;", escaped)
 
 
@@ -176,6 +191,8 @@ def _title_blocks(reply: Reply) -> list[Block]:
 def _item_blocks(item: Item) -> list[Block]:
     lines = _lines(item.text, prefix="> " if item.quoted else "")
     lines += _lines(item.detail)
+    for note in item.notes:
+        lines += _lines(" ".join(note.split()), prefix=NOTE_PREFIX)
     blocks = [_section(text) for text in _pack(lines)]
     links = [link(ln) for ln in item.links]
     blocks.extend(_context([t for t in links if t]))
@@ -203,14 +220,16 @@ def block_text_size(block: Block) -> int:
     return sum(len(e.get("text", "")) for e in block.get("elements", ()))
 
 
-def _pages(blocks: list[Block]) -> list[list[Block]]:
-    marker_room = len(CONTINUED) + 10
+def _pages(blocks: list[Block], *, mark_room: int = 0) -> list[list[Block]]:
+    # Room for the "continued" context block, and for a digest's part mark when asked.
+    reserved_blocks = 2 if mark_room else 1
+    marker_room = len(CONTINUED) + 10 + mark_room
     pages: list[list[Block]] = []
     page: list[Block] = []
     size = 0
     for block in blocks:
         block_size = block_text_size(block)
-        full = len(page) + 1 > BLOCKS_PER_MESSAGE - 1 or (
+        full = len(page) + 1 > BLOCKS_PER_MESSAGE - reserved_blocks or (
             size + block_size > MESSAGE_TEXT_BUDGET - marker_room
         )
         if page and full:
@@ -223,13 +242,19 @@ def _pages(blocks: list[Block]) -> list[list[Block]]:
     return pages
 
 
-def render_messages(reply: Reply) -> list[Message]:
-    """chat.postMessage / response_url payloads (`blocks` plus a plain `text` fallback)."""
-    fallback = escape_mrkdwn(" ".join(reply.title.split())) or DEFAULT_FALLBACK
-    pages = _pages(reply_blocks(reply) or [_section(fallback)])
-    if reply.is_error:
-        fallback = ERROR_PREFIX + fallback
+def render_messages(reply: Reply, *, ref: str | None = None) -> list[Message]:
+    """chat.postMessage / response_url payloads (`blocks` plus a plain `text` fallback).
+
+    With `ref` (a digest's reference), every message ends with it and its part number,
+    so that the channel's history shows which parts arrived.
+    """
+    title = escape_mrkdwn(" ".join(reply.title.split())) or DEFAULT_FALLBACK
+    room = MARK_ROOM if ref else 0
+    pages = _pages(reply_blocks(reply) or [_section(title)], mark_room=room)
     parts = len(pages)
+    suffix = PART_SUFFIX.format(part=parts, parts=parts) if parts > 1 else ""
+    prefix = ERROR_PREFIX if reply.is_error else ""
+    fallback = prefix + _shorten(title, FALLBACK_MAX - len(prefix) - len(suffix))
     messages: list[Message] = []
     for number, page in enumerate(pages, start=1):
         text = fallback
@@ -237,5 +262,27 @@ def render_messages(reply: Reply) -> list[Message]:
             text += PART_SUFFIX.format(part=number, parts=parts)
         if number > 1:
             page = [*_context([CONTINUED.format(part=number, parts=parts)]), *page]
+        if ref:
+            page = _marked(page, ref, number, parts)
         messages.append({"text": text, "blocks": page})
     return messages
+
+
+def _marked(page: list[Block], ref: str, part: int, parts: int) -> list[Block]:
+    """The page ending with the part's mark: on the footnote's last line when the page
+    ends with it, else in a context block of its own."""
+    last = page[-1] if page else None
+    if last is not None and last.get("type") == "context":
+        element = last["elements"][-1]
+        marked = with_mark(element["text"], ref, part, parts)
+        if element["text"].endswith(ref) and len(marked) <= SECTION_TEXT_MAX:
+            elements = [*last["elements"][:-1], {**element, "text": marked}]
+            return [*page[:-1], {**last, "elements": elements}]
+    return [*page, *_context([with_mark("", ref, part, parts)])]
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a space (never inside an entity), with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return split_text(text, limit - len(ELLIPSIS))[0].rstrip() + ELLIPSIS

@@ -7,6 +7,7 @@ every good file in the same folder is still read.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "ma
     ".htm": "html",
 }
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # far beyond any article; larger files are refused unread
+log = logging.getLogger(__name__)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?\n)---[ \t]*\r?\n", re.DOTALL)
 
 
@@ -41,7 +43,8 @@ class Problem:
 @dataclass(frozen=True)
 class LoadReport:
     documents: tuple[Document, ...]
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # files skipped, with the reason
+    warnings: tuple[Problem, ...] = ()  # files read, but not all of them faithfully
 
 
 class _DatesAsText(yaml.SafeLoader):
@@ -76,18 +79,22 @@ def load_path(
     """Load one file, or every supported file below a folder, in name order."""
     documents: list[Document] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     if not path.exists():
         return LoadReport((), (Problem(str(path), "no such file or folder"),))
     for file in _article_files(path, problems):
         try:
-            document = load_file(file, max_bytes=max_bytes)
+            document, warning = _read_file(file, max_bytes=max_bytes)
         except UnreadableFile as error:
             problems.append(Problem(str(file), str(error)))
             continue
+        if warning is not None:
+            warnings.append(Problem(str(file), warning))
+            log.warning("read a damaged file", extra={"path": str(file), "reason": warning})
         if known_for is not None:
             document = with_known(document, known_for(file, document.id))
         documents.append(document)
-    return LoadReport(tuple(documents), tuple(problems))
+    return LoadReport(tuple(documents), tuple(problems), tuple(warnings))
 
 
 def article_files(path: Path) -> tuple[list[Path], list[Problem]]:
@@ -114,6 +121,10 @@ def _article_files(path: Path, problems: list[Problem]) -> Iterator[Path]:
 
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    return _read_file(path, max_bytes=max_bytes)[0]
+
+
+def _read_file(path: Path, *, max_bytes: int) -> tuple[Document, str | None]:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise UnreadableFile(f"unsupported file type {path.suffix!r}; use .txt, .md or .html")
@@ -123,7 +134,7 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
             f"{size / 1_048_576:.1f} MB is over the {max_bytes / 1_048_576:.1f} MB limit "
             "for one article; split it or raise corpus.max_file_mb in config/bot.yaml"
         )
-    text = decode(path.read_bytes())
+    text, warning = decode_text(path.read_bytes())
     known = KnownFields()
     if kind == "markdown":
         text, known = _split_front_matter(text)
@@ -132,24 +143,28 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         text, known = _html_to_text(text)
     if not text.strip():
         raise UnreadableFile("no article text in it")
-    return read_article(text, source=str(path), known=known)
+    return read_article(text, source=str(path), known=known), warning
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 when it is, else the best guess; refuse binaries rather than produce noise."""
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """UTF-8 when it is, else the best guess; refuse binaries rather than produce noise.
+    Returns the text, and a warning when some of it could not be decoded faithfully."""
     if not data.strip():
         raise UnreadableFile("the file is empty")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode"
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), None
         except UnicodeDecodeError:
             raise UnreadableFile("broken UTF-16 text") from None
     if b"\x00" in data[:8192]:
         raise UnreadableFile("binary data, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
+    damaged = _mostly_utf8(data)
+    if damaged is not None:
+        return damaged
     matches = list(charset_normalizer.from_bytes(data))
     if not matches:
         raise UnreadableFile("not text in any encoding we recognise")
@@ -159,7 +174,34 @@ def decode(data: bytes) -> str:
     western = next((m for m in matches if m.encoding in ("cp1252", "latin_1")), None)
     if western is not None and western.chaos <= best.chaos + 0.05:
         best = western
-    return str(best)
+    return str(best), None
+
+
+_FEW_BAD_SEQUENCES = 16
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_THREE_BYTES_OR_MORE = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")  # “ — € Д…
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 with a few damaged bytes, each bad sequence replaced by U+FFFD, when the rest
+    is UTF-8.
+
+    Text in a legacy code page (cp1252 “smart quotes”, Cyrillic) almost never holds a
+    valid multi-byte UTF-8 sequence, so a file that holds several, or one of three bytes
+    or more (“, —, €), is UTF-8 that was damaged, not another encoding: guessing a code
+    page for it would turn every “ into тАЬ."""
+    text = data.decode("utf-8-sig", errors="replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    decoded = len(_NON_ASCII.findall(text)) - replaced  # from valid multi-byte sequences
+    if decoded < 2 and not _THREE_BYTES_OR_MORE.search(text.replace("\ufffd", "")):
+        return None
+    if replaced > max(_FEW_BAD_SEQUENCES, decoded):
+        return None
+    warning = (
+        f"{replaced} stretch(es) of bytes are not valid UTF-8 and were replaced with "
+        "\ufffd; the rest of the file is UTF-8"
+    )
+    return text, warning
 
 
 def _split_front_matter(text: str) -> tuple[str, KnownFields]:

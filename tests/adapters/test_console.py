@@ -1,4 +1,5 @@
-"""The terminal chat: the same registry and the same Markdown as every other platform."""
+"""The terminal chat: the same registry as every other platform, in the Markdown layout
+but as text for a terminal (no backslash escapes)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from bot.adapters.console import PROMPT, WELCOME, ConsoleSender, answer, repl
 from bot.archive import Archive
 from bot.commands import Dispatcher
+from bot.delivery import Progress, Seen
 from bot.handlers import BotContext, dispatcher
-from bot.render.markdown import render
+from bot.render.markdown import render, render_text
 from bot.reply import Reply, Section
 from tests.archive_fixtures import T0, seed_archive, sqlite_url
 
@@ -50,19 +52,31 @@ async def session(bot: Dispatcher[BotContext], read_line: Callable[[], str]) -> 
     return out.getvalue()
 
 
-async def test_a_typed_command_shows_the_shared_markdown(bot: Dispatcher[BotContext]) -> None:
+async def test_a_typed_command_shows_the_shared_layout(bot: Dispatcher[BotContext]) -> None:
     script = Script("/quotes Peskov", "/quit", "/help")
     shown = await session(bot, script)
-    expected = render(bot.run_line("/quotes Peskov"))
+    expected = render_text(bot.run_line("/quotes Peskov"))
     assert shown == WELCOME + "\n" + PROMPT + expected + "\n" + PROMPT
     assert script.read == 2  # nothing is read after /quit
     assert expected.startswith("# Dmitry Peskov: 10 statements\n")
     assert "> “It is phenomenal how close" in expected
 
 
+async def test_the_terminal_shows_text_without_markdown_escapes(
+    bot: Dispatcher[BotContext],
+) -> None:
+    shown = await session(bot, Script("/help"))
+    assert "- quotes <speaker> [since] [topic] [limit]\n" in shown
+    assert "\\" not in shown
+    # The same reply in a briefings/ file is escaped Markdown.
+    assert "- **quotes \\<speaker\\> \\[since\\] \\[topic\\] \\[limit\\]**" in render(
+        bot.run_line("help")
+    )
+
+
 async def test_blank_lines_are_ignored(bot: Dispatcher[BotContext]) -> None:
     shown = await session(bot, Script("", "   ", "\t", "help"))
-    assert shown == WELCOME + "\n" + PROMPT * 4 + render(bot.run_line("help")) + "\n" + PROMPT
+    assert shown == WELCOME + "\n" + PROMPT * 4 + render_text(bot.run_line("help")) + "\n" + PROMPT
 
 
 @pytest.mark.parametrize("word", ["/quit", "/exit", "quit", "EXIT", "  /Quit  "])
@@ -77,25 +91,29 @@ async def test_end_of_input_ends_the_session(
     bot: Dispatcher[BotContext], end: type[BaseException]
 ) -> None:
     shown = await session(bot, Script("speakers", end=end))
-    assert shown == WELCOME + "\n" + PROMPT + render(bot.run_line("speakers")) + "\n" + PROMPT
+    assert shown == WELCOME + "\n" + PROMPT + render_text(bot.run_line("speakers")) + "\n" + PROMPT
 
 
 async def test_errors_are_shown_not_raised(bot: Dispatcher[BotContext]) -> None:
     shown = await session(bot, Script("/quotes Peskov since:2016-13-45", "x" * 600, "/frobnicate"))
-    assert "# ⚠ \\`since\\` must be a date like 2016-11-10" in shown
+    assert "# ⚠ `since` must be a date like 2016-11-10" in shown
     assert "# ⚠ That command is 600 characters long; the limit is 500." in shown
     assert "# ⚠ Unknown command '/frobnicate'. Here is what I can do:" in shown
 
 
 def test_answer_is_the_rendered_reply(bot: Dispatcher[BotContext]) -> None:
-    assert answer(bot, "  /overlaps 2 \n") == render(bot.run_line("/overlaps 2"))
+    assert answer(bot, "  /overlaps 2 \n") == render_text(bot.run_line("/overlaps 2"))
 
 
 async def test_the_console_sender_prints_digests() -> None:
     out = io.StringIO()
     sender = ConsoleSender(out)
     reply = Reply(title="briefbot digest", sections=(Section(text="Nothing new."),))
-    await sender.send("console", reply)
-    assert out.getvalue() == render(reply) + "\n"
+    accepted: list[int] = []
+    await sender.send("console", reply, Progress("ref 0123456789", accepted=accepted.append))
+    assert out.getvalue() == render_text(reply) + "\n"
+    assert accepted == [1]
+    await sender.send("console", reply, Progress("ref 0123456789", done=1))  # printed already
+    assert out.getvalue() == render_text(reply) + "\n"
     assert sender.platform == "console"
-    assert await sender.already_delivered("console", "ref 0123456789") is False
+    assert await sender.delivered("console", "ref 0123456789") == Seen()

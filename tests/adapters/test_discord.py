@@ -8,16 +8,26 @@ import re
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord import COMMAND_FAILED, DiscordAdapter, DiscordSettings
-from bot.commands import Command, Completion, Dispatcher, Param, ParamKind, Registry
-from bot.delivery import DeliveryError, Sender
+from bot import messages as m
+from bot.adapters.discord import DiscordAdapter, DiscordSettings, command_payloads, commands_differ
+from bot.commands import (
+    Command,
+    CommandError,
+    Completion,
+    Dispatcher,
+    Param,
+    ParamKind,
+    Registry,
+    Suggestion,
+)
+from bot.delivery import DeliveryError, Progress, Seen, Sender
 from bot.render.discord import (
     DESCRIPTION_LIMIT,
     EMBEDS_PER_MESSAGE,
@@ -26,12 +36,14 @@ from bot.render.discord import (
     render_messages,
 )
 from bot.reply import Item, Link, Reply, Section
-from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, RecordedRequest
+from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, InteractionState, RecordedRequest
 
 GUILD = 300
 CHANNEL = "555"
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 SPEAKERS = [f"Speaker {n:02d}" for n in range(40)] + ["D" * 101]
+LONG_TITLE = "The " + "very " * 40 + "long title"
+DOCUMENTS = {"doc-a": "Document A", "doc-b": "Document B", "doc-long": LONG_TITLE}
 
 
 @dataclass
@@ -49,6 +61,7 @@ class Archive:
     release: threading.Event = field(default_factory=threading.Event)
     handler_threads: list[int] = field(default_factory=list)
     error: Exception | None = None
+    answer: Reply | None = None  # instead of the quotes
 
     def __post_init__(self) -> None:
         self.release.set()
@@ -59,6 +72,8 @@ def quotes_handler(archive: Archive, args: Mapping[str, object]) -> Reply:
     archive.release.wait(timeout=5)
     if archive.error is not None:
         raise archive.error
+    if archive.answer is not None:
+        return archive.answer
     return Reply(title=f"Quotes by {args['speaker']}", sections=(Section(items=archive.quotes),))
 
 
@@ -66,9 +81,12 @@ def simple_handler(title: str) -> Callable[[Archive, Mapping[str, object]], Repl
     return lambda archive, args: Reply(title=f"{title} {dict(args)}")
 
 
-def complete(archive: Archive, kind: Completion, prefix: str) -> list[str]:
-    names = SPEAKERS if kind is Completion.SPEAKERS else ["Document A", "Document B"]
-    return [n for n in names if n.lower().startswith(prefix.lower())]
+def complete(archive: Archive, kind: Completion, prefix: str) -> list[Suggestion]:
+    if kind is Completion.SPEAKERS:
+        found = [Suggestion(n, n) for n in SPEAKERS]
+    else:
+        found = [Suggestion(title, doc_id) for doc_id, title in DOCUMENTS.items()]
+    return [s for s in found if s.label.lower().startswith(prefix.lower())]
 
 
 def registry(*, quotes_description: str = "Quotes by a speaker") -> Registry[Archive]:
@@ -164,14 +182,37 @@ async def bot(fake: FakeDiscord, archive: Archive) -> AsyncIterator[DiscordAdapt
         await asyncio.wait_for(adapter.close(), 10)
 
 
+def answer_requests(fake: FakeDiscord, interaction: dict[str, Any]) -> list[RecordedRequest]:
+    """The requests that carried an answer's messages: edits of the original response
+    (the deferred "thinking…" message) and follow-ups, in order."""
+    webhook = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    return [
+        r
+        for r in fake.requests
+        if (r.method, r.path) in (("PATCH", f"{webhook}/messages/@original"), ("POST", webhook))
+    ]
+
+
 async def run_command(
     fake: FakeDiscord, interaction: dict[str, Any], *, follow_ups: int = 1
 ) -> list[RecordedRequest]:
-    """Send INTERACTION_CREATE; return the follow-up requests once `follow_ups` arrived."""
+    """Send INTERACTION_CREATE; return the answer's requests once `follow_ups` arrived."""
     await fake.dispatch("INTERACTION_CREATE", interaction)
-    path = f"/webhooks/{fake.application_id}/{interaction['token']}"
-    await fake.wait_for(lambda: len(fake.calls("POST", path)) >= follow_ups)
-    return fake.calls("POST", path)
+    await fake.wait_for(lambda: len(answer_requests(fake, interaction)) >= follow_ups)
+    return answer_requests(fake, interaction)
+
+
+async def private_answer(fake: FakeDiscord, interaction: dict[str, Any]) -> InteractionState:
+    """Send INTERACTION_CREATE for a command that fails after its deferral; return what
+    Discord holds once the public note in place of "thinking…" is deleted."""
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    original = f"/webhooks/{fake.application_id}/{interaction['token']}/messages/@original"
+    await fake.wait_for(lambda: len(fake.calls("DELETE", original)) == 1)
+    return fake.interactions[interaction["token"]]
+
+
+def titles(messages: list[dict[str, Any]]) -> list[str]:
+    return [e["title"] for message in messages for e in message["embeds"] if e.get("title")]
 
 
 def callbacks(fake: FakeDiscord, interaction: dict[str, Any]) -> list[Any]:
@@ -303,6 +344,77 @@ async def test_without_a_guild_commands_are_synced_globally(
     assert fake.calls("GET", "/applications/*/guilds/*") == []
 
 
+def registered_as_discord_keeps(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Discord answers for these commands: ids and defaults added, false flags gone."""
+    return [
+        {
+            "id": str(number),
+            "application_id": "1",
+            "version": str(number + 100),
+            "guild_id": str(GUILD),
+            "default_member_permissions": None,
+            "nsfw": False,
+            "contexts": [0, 1, 2],
+            "integration_types": [0],
+            **command,
+            "options": [
+                {k: v for k, v in option.items() if v is not False}
+                for option in command.get("options", [])
+            ],
+        }
+        for number, command in enumerate(payloads)
+    ]
+
+
+def with_option_field(payloads: list[dict[str, Any]], key: str, value: Any) -> None:
+    payloads[0]["options"][0][key] = value
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c[0].update(contexts=[0]),
+        lambda c: c[0].update(default_member_permissions="0"),
+        lambda c: c[0].update(nsfw=True),
+        lambda c: with_option_field(c, "min_length", 2),
+        lambda c: with_option_field(c, "choices", [{"name": "Peskov", "value": "Peskov"}]),
+        lambda c: with_option_field(c, "autocomplete", False),
+        lambda c: c.pop(),
+    ],
+    ids=["contexts", "permissions", "nsfw", "min_length", "choices", "flag", "fewer"],
+)
+def test_any_field_we_would_send_differently_means_a_sync(
+    change: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    wanted = command_payloads(registry())
+    registered = registered_as_discord_keeps(command_payloads(registry()))
+    assert not commands_differ(registered, wanted)
+    assert not commands_differ(list(reversed(registered)), wanted)  # order of commands
+
+    change(wanted)
+
+    assert commands_differ(registered, wanted)
+
+
+async def test_a_field_set_on_discord_that_we_do_not_send_is_reset(
+    fake: FakeDiscord, archive: Archive
+) -> None:
+    adapter = DiscordAdapter(settings(fake), dispatcher(archive))
+    await asyncio.wait_for(adapter.start(), 10)
+    await adapter.close()
+    quotes = fake.commands[GUILD][0]
+    quotes["default_member_permissions"] = "8"  # someone restricted it to administrators
+    quotes["options"][0]["min_length"] = 3
+
+    adapter = DiscordAdapter(settings(fake), dispatcher(archive))
+    await asyncio.wait_for(adapter.start(), 10)
+    await adapter.close()
+
+    puts = fake.calls("PUT", "/applications/*")
+    assert len(puts) == 2 and puts[-1].json == command_payloads(registry())
+    assert fake.commands[GUILD][0]["default_member_permissions"] is None
+
+
 async def test_close_restores_discord_py_endpoints(fake: FakeDiscord, archive: Archive) -> None:
     before = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     adapter = DiscordAdapter(settings(fake), dispatcher(archive))
@@ -325,14 +437,14 @@ async def test_a_wrong_token_fails_start_and_leaves_nothing_behind(
     assert before == Route.BASE
     assert fake.calls("PUT", "/applications/*") == []
     with pytest.raises(DeliveryError) as raised:
-        await adapter.send(CHANNEL, Reply(title="digest"))
+        await adapter.send(CHANNEL, Reply(title="digest"), Progress(ref="ref 0123456789"))
     assert raised.value.retryable
 
 
 # Slash commands
 
 
-async def test_a_command_is_deferred_before_its_handler_finishes_then_followed_up(
+async def test_a_command_is_deferred_before_its_handler_finishes_then_answered(
     fake: FakeDiscord, bot: DiscordAdapter, archive: Archive
 ) -> None:
     archive.release.clear()  # the handler waits, like a slow query on a large archive
@@ -341,15 +453,16 @@ async def test_a_command_is_deferred_before_its_handler_finishes_then_followed_u
 
     await fake.wait_for(lambda: len(callbacks(fake, interaction)) == 1)
     assert callbacks(fake, interaction) == [{"type": 5}]
-    assert fake.followups == []
+    assert answer_requests(fake, interaction) == []
     archive.release.set()
-    path = f"/webhooks/{fake.application_id}/{interaction['token']}"
-    await fake.wait_for(lambda: len(fake.calls("POST", path)) == 1)
+    [request] = await run_command(fake, interaction)
 
-    [request] = fake.calls("POST", path)
+    # The answer replaces the "thinking…" message: the original response, edited.
+    assert request.method == "PATCH" and request.path.endswith("/messages/@original")
     assert request.json["allowed_mentions"] == NO_MENTIONS
-    assert "flags" not in request.json or request.json["flags"] == 0
-    [embed] = request.json["embeds"]
+    [message] = fake.interactions[interaction["token"]].visible
+    assert message["flags"] == 0  # public, and no longer loading
+    [embed] = message["embeds"]
     assert embed["title"] == "Quotes by Peskov"
     assert embed["description"] == (
         "> We are ready to restore relations.\n"
@@ -366,19 +479,41 @@ async def test_options_reach_the_handler_as_typed_values(
     assert request.json["embeds"][0]["title"] == "overlaps {'min\\_outlets': 3}"
 
 
-async def test_a_user_mistake_is_answered_ephemerally(
-    fake: FakeDiscord, bot: DiscordAdapter
+async def test_a_mistake_in_the_options_is_answered_privately_at_once(
+    fake: FakeDiscord, bot: DiscordAdapter, archive: Archive
 ) -> None:
     interaction = fake.slash_command("quotes", {"speaker": "Peskov", "since": "yesterday"})
-    [request] = await run_command(fake, interaction)
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    await fake.wait_for(lambda: len(callbacks(fake, interaction)) == 1)
 
-    assert callbacks(fake, interaction) == [{"type": 5}]
-    # The public "thinking…" message goes first, or the follow-up could not be ephemeral.
-    original = f"/webhooks/{fake.application_id}/{interaction['token']}/messages/@original"
-    assert len(fake.calls("DELETE", original)) == 1
-    assert request.json["flags"] == EPHEMERAL
-    assert request.json["allowed_mentions"] == NO_MENTIONS
-    assert "must be a date" in request.json["embeds"][0]["title"]
+    # Found without the archive, so no deferral: the response itself is ephemeral.
+    [callback] = callbacks(fake, interaction)
+    assert (callback["type"], callback["data"]["flags"]) == (4, EPHEMERAL)
+    assert callback["data"]["allowed_mentions"] == NO_MENTIONS
+    [message] = fake.interactions[interaction["token"]].visible
+    assert message["flags"] == EPHEMERAL
+    assert "must be a date" in message["embeds"][0]["title"]
+    assert answer_requests(fake, interaction) == []
+    assert archive.handler_threads == []
+
+
+async def test_a_mistake_found_after_the_deferral_ends_up_private(
+    fake: FakeDiscord, bot: DiscordAdapter, archive: Archive
+) -> None:
+    archive.error = CommandError("I know no speaker called 'Nobody'.")  # needs the archive
+    interaction = fake.slash_command("quotes", {"speaker": "Nobody"})
+
+    state = await private_answer(fake, interaction)
+
+    assert callbacks(fake, interaction) == [{"type": 5}]  # public "thinking…"
+    [note, error] = answer_requests(fake, interaction)
+    # The deferral is replaced by a short note, then the error follows privately.
+    assert note.method == "PATCH" and note.json["embeds"][0]["title"] == m.ANSWERED_PRIVATELY
+    assert error.method == "POST" and error.json["flags"] == EPHEMERAL
+    assert error.json["allowed_mentions"] == NO_MENTIONS
+    # What is left is the error, for the user's eyes only.
+    assert [mess["flags"] for mess in state.visible] == [EPHEMERAL]
+    assert titles(state.visible) == ["I know no speaker called 'Nobody'."]
 
 
 async def test_a_handler_error_is_a_short_ephemeral_message_and_logged_without_the_token(
@@ -388,18 +523,86 @@ async def test_a_handler_error_is_a_short_ephemeral_message_and_logged_without_t
     archive.error = RuntimeError("database is on fire")
     interaction = fake.slash_command("quotes", {"speaker": "Peskov"})
 
-    [request] = await run_command(fake, interaction)
+    state = await private_answer(fake, interaction)
 
-    assert request.json["flags"] == EPHEMERAL
-    assert request.json["allowed_mentions"] == NO_MENTIONS
-    assert request.json["embeds"][0]["title"] == COMMAND_FAILED
-    assert "fire" not in str(request.json)
+    [message] = state.visible
+    assert message["flags"] == EPHEMERAL
+    assert titles(state.visible) == [m.COMMAND_FAILED]
+    assert "fire" not in str(fake.requests)
     ours = [r for r in caplog.records if r.name.startswith("bot.")]
     failure = next(r for r in ours if r.levelno == logging.ERROR)
     assert "/quotes failed" in failure.getMessage()
     assert failure.exc_info is not None and "database is on fire" in str(failure.exc_info[1])
     assert fake.token not in caplog.text
     assert all(interaction["token"] not in r.getMessage() for r in ours)
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["network error", "HTTP 400"])
+async def test_an_answer_that_fails_to_go_out_still_tells_the_user_privately(
+    fake: FakeDiscord,
+    bot: DiscordAdapter,
+    caplog: pytest.LogCaptureFixture,
+    drop: bool,
+) -> None:
+    interaction = fake.slash_command("quotes", {"speaker": "Peskov"})
+    original = f"/webhooks/{fake.application_id}/{interaction['token']}/messages/@original"
+    fake.fail_next("PATCH", original, status=400, drop=drop)
+
+    state = await private_answer(fake, interaction)
+
+    assert titles(state.visible) == [m.COMMAND_FAILED]
+    assert state.visible[0]["flags"] == EPHEMERAL
+    assert "could not answer /quotes" in caplog.text
+    assert interaction["token"] not in caplog.text
+
+
+async def test_when_a_private_error_fails_to_go_out_the_public_note_still_goes(
+    fake: FakeDiscord, bot: DiscordAdapter, archive: Archive
+) -> None:
+    archive.error = CommandError("I know no speaker called 'Nobody'.")
+    interaction = fake.slash_command("quotes", {"speaker": "Nobody"})
+    webhook = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    fake.fail_next("POST", webhook, status=400)  # the ephemeral error itself
+
+    state = await private_answer(fake, interaction)
+
+    assert [r.status for r in fake.calls("POST", webhook)] == [400, 200]
+    assert titles(state.visible) == [m.COMMAND_FAILED]
+    assert state.visible[0]["flags"] == EPHEMERAL
+
+
+async def test_a_follow_up_that_fails_after_part_of_the_answer_is_reported_privately(
+    fake: FakeDiscord, bot: DiscordAdapter, archive: Archive
+) -> None:
+    archive.quotes = tuple(
+        Item(text=" ".join(f"w{i}-{j}" for j in range(700)), detail="Someone", quoted=True)
+        for i in range(3)
+    )
+    interaction = fake.slash_command("quotes", {"speaker": "Peskov"})
+    webhook = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    fake.fail_next("POST", webhook, status=503, drop=True)  # the second message's follow-up
+
+    [first, failed, told] = await run_command(fake, interaction, follow_ups=3)
+
+    assert (first.method, failed.method, told.method) == ("PATCH", "POST", "POST")
+    state = fake.interactions[interaction["token"]]
+    # The part already public stays; the user alone learns the rest did not come.
+    assert [message["flags"] for message in state.visible] == [0, EPHEMERAL]
+    assert titles(state.visible) == ["Quotes by Peskov", m.COMMAND_FAILED]
+    assert fake.calls("DELETE", f"{webhook}/messages/@original") == []
+
+
+async def test_a_reply_the_renderer_cannot_render_still_gets_a_short_private_error(
+    fake: FakeDiscord, bot: DiscordAdapter, archive: Archive, caplog: pytest.LogCaptureFixture
+) -> None:
+    impossible = Reply(title="Quotes", sections=(Section(items=(cast(Item, None),)),))
+    archive.answer = impossible
+
+    state = await private_answer(fake, fake.slash_command("quotes", {"speaker": "Peskov"}))
+
+    assert titles(state.visible) == [m.COMMAND_FAILED]
+    assert state.visible[0]["flags"] == EPHEMERAL
+    assert "could not answer /quotes" in caplog.text
 
 
 async def test_autocomplete_offers_at_most_25_choices_from_the_completer(
@@ -417,7 +620,7 @@ async def test_autocomplete_offers_at_most_25_choices_from_the_completer(
     await fake.dispatch("INTERACTION_CREATE", narrow)
     await fake.wait_for(lambda: len(callbacks(fake, narrow)) == 1)
     assert callbacks(fake, narrow)[0]["data"]["choices"] == [
-        {"name": "Document B", "value": "Document B"}
+        {"name": "Document B", "value": "doc-b"}
     ]
 
     # A value longer than Discord's 100 characters could not come back whole: left out.
@@ -425,6 +628,24 @@ async def test_autocomplete_offers_at_most_25_choices_from_the_completer(
     await fake.dispatch("INTERACTION_CREATE", too_long)
     await fake.wait_for(lambda: len(callbacks(fake, too_long)) == 1)
     assert callbacks(fake, too_long)[0]["data"]["choices"] == []
+
+
+async def test_a_document_with_a_long_title_can_be_picked_by_its_id(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    assert len(LONG_TITLE) > 100
+    interaction = fake.autocomplete("summary", "document", "the very")
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    await fake.wait_for(lambda: len(callbacks(fake, interaction)) == 1)
+
+    [choice] = callbacks(fake, interaction)[0]["data"]["choices"]
+    assert choice["value"] == "doc-long"
+    assert len(choice["name"]) <= 100 and choice["name"].endswith("…")
+    assert LONG_TITLE.startswith(choice["name"].removesuffix("…"))
+
+    picked = fake.slash_command("summary", {"document": choice["value"]})
+    [request] = await run_command(fake, picked)
+    assert request.json["embeds"][0]["title"] == "summary {'document': 'doc-long'}"
 
 
 async def test_a_reply_too_long_for_one_message_becomes_several_follow_ups(
@@ -511,12 +732,34 @@ DIGEST = Reply(
         ),
     ),
 )
+MARKER = "ref 0123456789"
+# Three messages: each item fills most of one.
+LONG_DIGEST = Reply(
+    title="Daily digest",
+    sections=(Section(items=tuple(Item(text=f"story {n} " + "word " * 700) for n in range(3))),),
+    footnote=f"3 outlets · {MARKER}",
+)
+
+
+@dataclass
+class Accepted:
+    """What the outbox would record: the parts accepted so far, after each one."""
+
+    counts: list[int] = field(default_factory=list)
+
+    def progress(self, done: int = 0) -> Progress:
+        return Progress(ref=MARKER, done=done, accepted=self.counts.append)
+
+
+def footers(fake: FakeDiscord, channel: str = CHANNEL) -> list[str]:
+    return [m["embeds"][-1]["footer"]["text"] for m in fake.channel_messages[int(channel)]]
 
 
 async def test_a_digest_is_posted_to_the_channel(fake: FakeDiscord, bot: DiscordAdapter) -> None:
     sender: Sender = bot  # mypy checks the protocol
     assert sender.platform == "discord"
-    await sender.send(CHANNEL, DIGEST)
+    accepted = Accepted()
+    await sender.send(CHANNEL, DIGEST, accepted.progress())
 
     [request] = fake.calls("POST", f"/channels/{CHANNEL}/messages")
     assert request.authorization == f"Bot {fake.token}"
@@ -525,7 +768,33 @@ async def test_a_digest_is_posted_to_the_channel(fake: FakeDiscord, bot: Discord
     assert (
         request.json["embeds"][0]["description"] == "**Most repeated**\n> We are ready.\n— Peskov"
     )
-    assert len(fake.channel_messages[int(CHANNEL)]) == 1
+    assert footers(fake) == [MARKER]  # one part: the reference alone
+    assert accepted.counts == [1]
+
+
+async def test_each_part_of_a_long_digest_carries_the_reference_and_its_number(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    accepted = Accepted()
+    await bot.send(CHANNEL, LONG_DIGEST, accepted.progress())
+
+    assert footers(fake) == [
+        f"{MARKER} · part 1 of 3",
+        f"{MARKER} · part 2 of 3",
+        f"3 outlets · {MARKER} · part 3 of 3",
+    ]
+    assert accepted.counts == [1, 2, 3]
+    assert await bot.delivered(CHANNEL, MARKER) == Seen(parts=3, total=3)
+
+
+async def test_a_send_resumes_after_the_parts_already_accepted(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    accepted = Accepted()
+    await bot.send(CHANNEL, LONG_DIGEST, accepted.progress(done=2))
+
+    assert footers(fake) == [f"3 outlets · {MARKER} · part 3 of 3"]
+    assert accepted.counts == [3]
 
 
 async def test_a_rate_limited_digest_is_retried_and_posted_once(
@@ -533,7 +802,7 @@ async def test_a_rate_limited_digest_is_retried_and_posted_once(
 ) -> None:
     fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=429, times=2, retry_after=0.05)
 
-    await bot.send(CHANNEL, DIGEST)
+    await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))
 
     assert [r.status for r in fake.calls("POST", f"/channels/{CHANNEL}/messages")] == [
         429,
@@ -543,18 +812,34 @@ async def test_a_rate_limited_digest_is_retried_and_posted_once(
     assert len(fake.channel_messages[int(CHANNEL)]) == 1
 
 
+async def test_a_long_rate_limit_is_left_to_the_outbox_not_slept_through(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=429, retry_after=120.0)
+
+    async with asyncio.timeout(10):  # discord.py alone would sleep two minutes here
+        with pytest.raises(DeliveryError) as raised:
+            await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))
+
+    assert raised.value.retryable and not raised.value.maybe_sent
+    assert raised.value.retry_after == pytest.approx(120.0)
+    assert int(CHANNEL) not in fake.channel_messages
+
+
 @pytest.mark.parametrize(
-    ("status", "retryable"), [(503, True), (403, False), (404, False), (400, False)]
+    ("status", "retryable", "maybe_sent"),
+    [(503, True, True), (403, False, False), (404, False, False), (400, False, False)],
 )
 async def test_a_failed_digest_raises_delivery_error(
-    fake: FakeDiscord, bot: DiscordAdapter, status: int, retryable: bool
+    fake: FakeDiscord, bot: DiscordAdapter, status: int, retryable: bool, maybe_sent: bool
 ) -> None:
     fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=status)
 
     with pytest.raises(DeliveryError) as raised:
-        await bot.send(CHANNEL, DIGEST)
+        await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))
 
     assert raised.value.retryable is retryable
+    assert raised.value.maybe_sent is maybe_sent  # a server error may follow the post
     assert str(status) in str(raised.value)
     assert int(CHANNEL) not in fake.channel_messages
 
@@ -565,21 +850,43 @@ async def test_a_digest_that_keeps_being_rate_limited_is_retryable(
     fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=429, times=5, retry_after=0.01)
 
     with pytest.raises(DeliveryError) as raised:
-        await bot.send(CHANNEL, DIGEST)
+        await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))
 
     assert raised.value.retryable
     assert raised.value.retry_after == pytest.approx(0.01)
 
 
-async def test_a_digest_retried_after_a_lost_response_is_not_posted_twice(
+async def test_a_part_whose_response_was_lost_is_found_in_the_channel(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    """Discord stored part 2 but the answer was lost: the outbox asks the channel, and
+    the retry posts part 3 only. Nothing relies on Discord's short-lived nonce memory."""
+    fake.nonce_window_seconds = 0.0
+    fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=503, apply_first=True, after=1)
+    accepted = Accepted()
+    with pytest.raises(DeliveryError) as raised:
+        await bot.send(CHANNEL, LONG_DIGEST, accepted.progress())
+    assert raised.value.maybe_sent and accepted.counts == [1]
+
+    seen = await bot.delivered(CHANNEL, MARKER)
+    assert seen == Seen(parts=2, total=3)
+    await bot.send(CHANNEL, LONG_DIGEST, accepted.progress(done=seen.parts))
+
+    assert footers(fake) == [
+        f"{MARKER} · part 1 of 3",
+        f"{MARKER} · part 2 of 3",
+        f"3 outlets · {MARKER} · part 3 of 3",
+    ]
+
+
+async def test_within_the_nonce_window_discord_drops_a_repeated_part(
     fake: FakeDiscord, bot: DiscordAdapter
 ) -> None:
     fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=503, apply_first=True)
-    with pytest.raises(DeliveryError) as raised:
-        await bot.send(CHANNEL, DIGEST)
-    assert raised.value.retryable
+    with pytest.raises(DeliveryError):
+        await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))
 
-    await bot.send(CHANNEL, DIGEST)  # what the outbox does next
+    await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))  # at once: the same nonce
 
     assert len(fake.calls("POST", f"/channels/{CHANNEL}/messages")) == 2
     assert len(fake.channel_messages[int(CHANNEL)]) == 1
@@ -587,7 +894,7 @@ async def test_a_digest_retried_after_a_lost_response_is_not_posted_twice(
 
 async def test_a_bad_channel_id_is_not_retryable(bot: DiscordAdapter) -> None:
     with pytest.raises(DeliveryError) as raised:
-        await bot.send("discord:555", DIGEST)
+        await bot.send("discord:555", DIGEST, Progress(ref=MARKER))
     assert not raised.value.retryable
 
 
@@ -596,23 +903,21 @@ async def test_after_close_sending_is_retryable(fake: FakeDiscord, archive: Arch
     await asyncio.wait_for(adapter.start(), 10)
     await adapter.close()
     with pytest.raises(DeliveryError) as raised:
-        await adapter.send(CHANNEL, DIGEST)
+        await adapter.send(CHANNEL, DIGEST, Progress(ref=MARKER))
     assert raised.value.retryable
     assert fake.calls("POST", "/channels/*") == []
-
-
-MARKER = "ref 0123456789"
 
 
 async def test_an_unconfirmed_digest_is_found_by_its_marker(
     fake: FakeDiscord, bot: DiscordAdapter
 ) -> None:
-    await bot.send(CHANNEL, Reply(title="Daily digest", footnote=f"3 outlets · {MARKER}"))
+    digest = Reply(title="Daily digest", footnote=f"3 outlets · {MARKER}")
+    await bot.send(CHANNEL, digest, Progress(ref=MARKER))
     fake.post_as_someone_else(int(CHANNEL), "ref 9999999999")
 
-    assert await bot.already_delivered(CHANNEL, MARKER)
-    assert not await bot.already_delivered(CHANNEL, "ref 9999999999")  # not from us
-    assert not await bot.already_delivered("556", MARKER)
+    assert await bot.delivered(CHANNEL, MARKER) == Seen(parts=1, total=1)
+    assert await bot.delivered(CHANNEL, "ref 9999999999") == Seen()  # not from us
+    assert await bot.delivered("556", MARKER) == Seen()
     [history, *_] = fake.calls("GET", f"/channels/{CHANNEL}/messages")
     assert history.query["limit"] == "100"
 
@@ -621,18 +926,18 @@ async def test_a_marker_in_a_long_footnote_shown_as_text_is_found(
     fake: FakeDiscord, bot: DiscordAdapter
 ) -> None:
     footnote = "Sources: " + "outlet_name, " * 200 + MARKER
-    await bot.send(CHANNEL, Reply(title="Daily digest", footnote=footnote))
+    await bot.send(CHANNEL, Reply(title="Daily digest", footnote=footnote), Progress(ref=MARKER))
 
-    assert await bot.already_delivered(CHANNEL, MARKER)
+    assert (await bot.delivered(CHANNEL, MARKER)).complete
 
 
 async def test_without_access_to_the_history_a_digest_counts_as_not_delivered(
     fake: FakeDiscord, bot: DiscordAdapter
 ) -> None:
-    await bot.send(CHANNEL, Reply(title="Daily digest", footnote=MARKER))
+    await bot.send(CHANNEL, Reply(title="Daily digest", footnote=MARKER), Progress(ref=MARKER))
     fake.fail_next("GET", f"/channels/{CHANNEL}/messages", status=403)
 
-    assert not await bot.already_delivered(CHANNEL, MARKER)
+    assert await bot.delivered(CHANNEL, MARKER) == Seen()
 
 
 async def test_a_failed_look_for_a_digest_raises_a_retryable_delivery_error(
@@ -641,7 +946,7 @@ async def test_a_failed_look_for_a_digest_raises_a_retryable_delivery_error(
     fake.fail_next("GET", f"/channels/{CHANNEL}/messages", status=503)
 
     with pytest.raises(DeliveryError) as raised:
-        await bot.already_delivered(CHANNEL, MARKER)
+        await bot.delivered(CHANNEL, MARKER)
     assert raised.value.retryable
 
 
@@ -656,7 +961,7 @@ async def test_after_the_gateway_drops_the_client_resumes_and_digests_go_out_onc
     await fake.wait_for(lambda: fake.gateway_connections == 2)
     assert not fake.connected
 
-    await bot.send(CHANNEL, DIGEST)  # while the gateway is down
+    await bot.send(CHANNEL, DIGEST, Progress(ref=MARKER))  # while the gateway is down
 
     fake.release_gateway()
     await fake.wait_for(lambda: "RESUMED" in fake.gateway_events)
@@ -666,7 +971,7 @@ async def test_after_the_gateway_drops_the_client_resumes_and_digests_go_out_onc
 
     [request] = await run_command(fake, fake.slash_command("help"))
     assert request.json["embeds"][0]["title"] == "help {}"
-    await bot.send("556", DIGEST)
+    await bot.send("556", DIGEST, Progress(ref=MARKER))
     assert len(fake.channel_messages[int(CHANNEL)]) == 1
     assert len(fake.channel_messages[556]) == 1
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import re
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,8 @@ from discord.http import Route
 
 from bot.adapters.discord import DiscordAdapter
 from bot.app import App, StartupError
-from bot.config import Settings
-from bot.outbox import Status, marker
+from bot.config import Settings, load_settings
+from bot.outbox import Status, marker, stamp
 from bot.render.discord import (
     DESCRIPTION_LIMIT,
     EMBEDS_PER_MESSAGE,
@@ -32,10 +34,15 @@ from bot.render.discord import (
     render_messages,
     units,
 )
-from bot.reply import reply_from_dict
+from bot.reply import Item, Reply, Section, reply_from_dict
 from bot.scheduler import Schedule
 from bot.store import Delivery
-from tests.adapters.test_discord import callbacks, run_command
+from tests.adapters.test_discord import (
+    answer_requests,
+    callbacks,
+    private_answer,
+    run_command,
+)
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, RecordedRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,8 +172,10 @@ async def no_tasks_left_behind() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
+async def fake(clock: Clock) -> AsyncIterator[FakeDiscord]:
+    # The fake forgets a message nonce as Discord does, a few minutes later by the
+    # bot's clock: an outbox retry an hour on gets no help from it.
+    async with FakeDiscord(clock=lambda: clock().timestamp()) as server:
         yield server
 
 
@@ -266,8 +275,9 @@ def assert_peskov_answer(requests: list[RecordedRequest]) -> None:
     for cluster, opening in zip(clusters, openings, strict=True):
         assert cluster.startswith(f"> {opening}")
     for cluster in clusters:
-        meta = cluster.split("\n")[-1]
-        assert meta.startswith("— Dmitry Peskov · 3 outlets · first seen 2016-11-10 (Reuters)")
+        meta = next(line for line in cluster.split("\n") if line.startswith("— "))
+        assert meta.startswith("— Dmitry Peskov · 3 sources · first seen 2016-11-10 (Reuters)")
+        assert cluster.split("\n")[-1].startswith("• ")  # how an outlet printed it
         outlets = meta.split(" · ")[-3:]
         assert outlets[0] == "Reuters"  # the earliest outlet first
         assert outlets[2] == "Trump: Russia’s Chance for Friendship?"
@@ -287,7 +297,9 @@ def posted_digest(fake: FakeDiscord) -> list[dict[str, Any]]:
 def pages_of(delivery: Delivery) -> list[dict[str, Any]]:
     return [
         {"embeds": [e.to_dict() for e in m.embeds]}
-        for m in render_messages(reply_from_dict(delivery.reply))
+        for m in render_messages(
+            reply_from_dict(delivery.reply), ref=marker(delivery.target, delivery.slot)
+        )
     ]
 
 
@@ -355,7 +367,8 @@ async def test_login_registers_exactly_the_real_commands(
     assert min_outlets["required"] is False
     assert [o["name"] for o in by_name["search"]["options"]] == ["text", "limit"]
     assert by_name["search"]["options"][0]["required"] is True
-    assert "options" not in by_name["sources"] and "options" not in by_name["help"]
+    assert [o["name"] for o in by_name["sources"]["options"]] == ["limit"]
+    assert "options" not in by_name["help"]
     assert fake.commands[GUILD] and fake.gateway_events == ["READY"]
 
 
@@ -393,13 +406,16 @@ async def test_an_unknown_speaker_gets_a_private_answer_never_an_empty_one(
 ) -> None:
     interaction = fake.slash_command("quotes", {"speaker": speaker})
 
-    [request] = await run_command(fake, interaction)
+    state = await private_answer(fake, interaction)
 
-    assert request.json["flags"] == EPHEMERAL
-    assert request.json["allowed_mentions"] == NO_MENTIONS
-    [embed] = request.json["embeds"]
+    [message] = state.visible  # the public note in place of "thinking…" is gone
+    assert message["flags"] == EPHEMERAL
+    assert all(
+        r.json["allowed_mentions"] == NO_MENTIONS for r in answer_requests(fake, interaction)
+    )
+    [embed] = message["embeds"]
     assert embed["title"] == f"I know no speaker called '{speaker}'."
-    lines = embed["description"].split("\n")
+    lines = [*embed["description"].split("\n"), embed.get("footer", {}).get("text", "")]
     assert all(line in lines for line in expected_lines)
 
 
@@ -427,9 +443,26 @@ async def test_autocomplete_offers_speakers_from_the_archive(
     document = fake.autocomplete("summary", "document", "kremlin hails")
     await fake.dispatch("INTERACTION_CREATE", document)
     await fake.wait_for(lambda: len(callbacks(fake, document)) == 1)
-    assert [c["value"] for c in callbacks(fake, document)[0]["data"]["choices"]] == [
-        "Kremlin Hails Trump’s Foreign Policy Shift, Citing Alignment with Russian Interests"
-    ]
+    [choice] = callbacks(fake, document)[0]["data"]["choices"]
+    title = "Kremlin Hails Trump’s Foreign Policy Shift, Citing Alignment with Russian Interests"
+    [meta] = [d for d in app.archive.documents() if d.title == title]
+    assert choice == {"name": title, "value": meta.id}
+
+    # A title longer than a choice may be is shown shortened, and picked by id all the same.
+    long_title = "The harbour council " + "and the quay " * 10 + "at last agree"
+    article = f"---\ntitle: {long_title}\n---\nThe council met again on Wednesday.\n"
+    app.ingest((write_article(tmp_path / "long", "long.md", article),))
+    [long_meta] = [d for d in app.archive.documents() if d.title == long_title]
+    picking = fake.autocomplete("summary", "document", "the harbour council and the quay")
+    await fake.dispatch("INTERACTION_CREATE", picking)
+    await fake.wait_for(lambda: len(callbacks(fake, picking)) == 1)
+    [long_choice] = callbacks(fake, picking)[0]["data"]["choices"]
+    assert long_choice["value"] == long_meta.id
+    assert len(long_choice["name"]) <= 100 < len(long_title)
+    [summary] = await run_command(
+        fake, fake.slash_command("summary", {"document": long_choice["value"]})
+    )
+    assert long_title in shown_text(summary.json["embeds"][0]["title"])
 
 
 async def test_a_long_search_comes_in_several_messages_within_limits_losing_nothing(
@@ -478,7 +511,7 @@ async def test_mentions_and_markdown_from_an_article_reach_discord_inert(
                 "description": "**Printed once**\n"
                 f"> Tell @{ZWSP}everyone, \\<@123> and \\<@{ZWSP}123456789012345678> that "
                 "the \\*\\*bold\\*\\* plan works\n"
-                "— 2025-03-10 · Test Wire",
+                "— undated, ingested 2025-03-10 · Test Wire",
                 "title": "Mallory Quint: 1 statement",
                 "flags": 0,
             }
@@ -559,32 +592,34 @@ async def test_a_digest_due_while_the_gateway_is_down_goes_out_once(
     )
 
 
-async def test_a_digest_that_cannot_be_sent_stays_pending_and_goes_out_later(
+async def test_a_digest_that_cannot_be_sent_is_kept_and_goes_out_later(
     fake: FakeDiscord, bot: DiscordAdapter, app: App, clock: Clock
 ) -> None:
     fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=503, times=3)
     delivery = app.stage_digest(digest_schedule(), "2025-03-10T0800Z")
 
+    # A 503 may come after Discord stored the message: unconfirmed until the channel
+    # has been looked at, then retried, with backoff.
     [failed] = await app.outbox.deliver_due()
-    assert failed.status == Status.PENDING and "503" in (failed.error or "")
+    assert failed.status == Status.SENDING and "503" in (failed.error or "")
     clock.advance(600)
     [failed_again] = await app.outbox.deliver_due()
-    assert failed_again.status == Status.PENDING
+    assert failed_again.status == Status.SENDING
     [stored] = app.store.deliveries(target=f"discord:{CHANNEL}")
-    assert (stored.status, stored.attempts) == (Status.PENDING, 2)
-    assert stored.next_attempt_at is not None and stored.next_attempt_at > clock()
+    assert (stored.status, stored.attempts, stored.parts_sent) == (Status.SENDING, 2, 0)
+    assert stored.next_attempt_at > clock()
     assert posted_digest(fake) == []
     assert await app.outbox.deliver_due() == []  # not due yet: backing off
 
     clock.advance(3600)  # the fake recovers after one more failure; the retries go on
     [still] = await app.outbox.deliver_due()
-    assert still.status == Status.PENDING
+    assert still.status == Status.SENDING
     clock.advance(3600)
     [sent] = await app.outbox.deliver_due()
 
     assert sent.status == Status.SENT
-    assert len(posted_digest(fake)) == len(pages_of(delivery))
-    assert app.store.deliveries(target=f"discord:{CHANNEL}")[0].status == Status.SENT
+    assert [{"embeds": p["embeds"]} for p in posted_digest(fake)] == pages_of(delivery)
+    assert len(fake.calls("GET", f"/channels/{CHANNEL}/messages")) == 3  # before each retry
 
 
 async def test_a_digest_whose_response_was_lost_is_not_posted_twice(
@@ -594,12 +629,109 @@ async def test_a_digest_whose_response_was_lost_is_not_posted_twice(
     delivery = app.stage_digest(digest_schedule(), "2025-03-10T0800Z")
 
     [failed] = await app.outbox.deliver_due()
-    assert failed.status == Status.PENDING
-    clock.advance(3600)
+    assert failed.status == Status.SENDING
+    clock.advance(3600)  # long past Discord's memory of the nonce
     [sent] = await app.outbox.deliver_due()
 
     assert sent.status == Status.SENT
-    assert len(posted_digest(fake)) == len(pages_of(delivery))
+    assert [{"embeds": p["embeds"]} for p in posted_digest(fake)] == pages_of(delivery)
+
+
+def long_digest(target: str, slot: str) -> Reply:
+    """A digest of four messages (the seed digest takes two)."""
+    items = tuple(Item(text=f"story {n} " + "word " * 700) for n in range(4))
+    return stamp(
+        Reply(title="briefbot digest", sections=(Section(items=items),)), target=target, slot=slot
+    )
+
+
+def stage_long_digest(app: App) -> Delivery:
+    target, slot = f"discord:{CHANNEL}", "newsroom@2025-03-10T08:00Z"
+    delivery = app.outbox.stage(
+        target=target,
+        slot=slot,
+        window_start=None,
+        window_end=NOW,
+        reply=long_digest(target, slot),
+        markdown="",
+    )
+    assert len(pages_of(delivery)) == 4
+    return delivery
+
+
+async def test_a_digest_whose_second_part_fails_goes_out_whole_once_in_order(
+    fake: FakeDiscord, bot: DiscordAdapter, app: App, clock: Clock
+) -> None:
+    fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=503, after=1)
+    delivery = stage_long_digest(app)
+
+    [failed] = await app.outbox.deliver_due()
+    assert failed.status == Status.SENDING
+    unconfirmed = app.store.delivery(delivery.target, delivery.slot)
+    assert unconfirmed is not None and unconfirmed.parts_sent == 1
+    clock.advance(3600)  # long past Discord's memory of the nonces
+    [sent] = await app.outbox.deliver_due()
+
+    assert sent.status == Status.SENT
+    assert [{"embeds": p["embeds"]} for p in posted_digest(fake)] == pages_of(delivery)
+    footers = [p["embeds"][-1]["footer"]["text"] for p in posted_digest(fake)]
+    ref = marker(delivery.target, delivery.slot)
+    assert footers == [f"{ref} · part {n} of 4" for n in range(1, 5)]
+
+
+async def test_after_a_crash_once_part_1_was_accepted_a_restart_posts_only_the_rest(
+    fake: FakeDiscord, bot: DiscordAdapter, app: App, deployment: Bot
+) -> None:
+    fake.hold_answer("POST", f"/channels/{CHANNEL}/messages")  # part 1 stored, answer held
+    delivery = stage_long_digest(app)
+    delivering = asyncio.create_task(app.outbox.deliver_due())
+    await fake.wait_for(lambda: len(posted_digest(fake)) == 1)
+    delivering.cancel()  # the crash, before the bot heard that part 1 arrived
+    with contextlib.suppress(asyncio.CancelledError):
+        await delivering
+    fake.release()
+    unconfirmed = app.store.delivery(delivery.target, delivery.slot)
+    assert unconfirmed is not None
+    assert (unconfirmed.status, unconfirmed.parts_sent) == (Status.SENDING, 0)
+
+    restarted = deployment.open()  # a new process, whose adapter is logged in
+    try:
+        restarted.outbox.add_sender(bot)
+        await restarted.outbox.recover()
+        [outcome] = await restarted.outbox.deliver_due()
+    finally:
+        restarted.close()
+
+    assert outcome.status == Status.SENT
+    assert [{"embeds": p["embeds"]} for p in posted_digest(fake)] == pages_of(delivery)
+    assert len(fake.calls("POST", f"/channels/{CHANNEL}/messages")) == 4
+
+
+async def test_a_long_rate_limit_reschedules_the_digest_and_other_targets_still_go_out(
+    fake: FakeDiscord, bot: DiscordAdapter, app: App, clock: Clock
+) -> None:
+    fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=429, retry_after=120.0)
+    limited = app.stage_digest(digest_schedule(), "newsroom@2025-03-10T08:00Z")
+    other = Schedule("desk", "0 8 * * *", "UTC", "discord:556")
+    app.stage_digest(other, "desk@2025-03-10T08:00Z")
+
+    async with asyncio.timeout(10):  # no two-minute sleep inside the send
+        outcomes = await app.outbox.deliver_due()
+
+    assert [(o.target, o.status) for o in outcomes] == [
+        (f"discord:{CHANNEL}", Status.PENDING),
+        ("discord:556", Status.SENT),
+    ]
+    waiting = app.store.delivery(limited.target, limited.slot)
+    assert waiting is not None and waiting.next_attempt_at == clock() + timedelta(seconds=120)
+    assert posted_digest(fake) == [] and len(fake.channel_messages[556]) == 2
+
+    clock.advance(119)
+    assert await app.outbox.deliver_due() == []
+    clock.advance(1)
+    [sent] = await app.outbox.deliver_due()
+    assert sent.status == Status.SENT
+    assert [{"embeds": p["embeds"]} for p in posted_digest(fake)] == pages_of(limited)
 
 
 # The app starts Discord from its environment
@@ -667,3 +799,114 @@ async def test_a_running_app_stops_with_a_clear_error_when_discord_is_gone_for_g
         with contextlib.suppress(asyncio.CancelledError, StartupError):
             await running
         app.close()
+
+
+# The real scheduler, bot.yaml, and a session Discord forgot
+
+
+async def test_a_scheduled_job_fires_and_its_digest_reaches_the_channel_once(
+    fake: FakeDiscord, deployment: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    schedule = digest_schedule()
+    settings = replace(
+        bot_settings(deployment.folder, deployment.database),
+        schedules=(schedule,),
+        rescan_minutes=0,
+    )
+    app = App(settings, env=deployment.env, clock=deployment.clock, out=deployment.out)
+    running = asyncio.create_task(app.run(console=False))
+    target = f"discord:{CHANNEL}"
+    try:
+        async with asyncio.timeout(10):  # connected, caught up on 08:00 and serving
+            while "Running until Ctrl-C." not in deployment.out.getvalue():
+                await asyncio.sleep(0.01)
+        [caught_up] = app.store.deliveries(target=target)
+        assert caught_up.slot == "newsroom@2025-03-10T08:00Z"
+
+        deployment.clock.advance(23 * 3600 + 30)  # 08:00:30 the next morning
+        assert app._scheduler is not None
+        [job] = [j for j in app._scheduler.jobs() if j.id == schedule.job_id]
+        job.modify(next_run_time=datetime.now(UTC))  # APScheduler fires it now, not at 08:00
+        slot = "newsroom@2025-03-11T08:00Z"
+        async with asyncio.timeout(10):
+            while (sent := app.store.delivery(target, slot)) is None or sent.status != Status.SENT:
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(running, 10)
+        app.close()
+
+    # Posted once each, in order: the catch-up digest, then the one the job fired.
+    posted = posted_digest(fake)
+    first = len(pages_of(caught_up))
+    assert len(posted) == first + len(pages_of(sent))
+    for start, digest in ((0, caught_up), (first, sent)):
+        title = reply_from_dict(digest.reply).title
+        assert posted[start]["embeds"][0]["title"] == title
+    assert marker(target, slot) in posted[-1]["embeds"][-1]["footer"]["text"]
+    assert sent.attempts == 1
+    # The job ran it, not the outbox tick's catch-up.
+    catch_ups = [r for r in caplog.records if r.getMessage() == "catch-up digest"]
+    assert [getattr(r, "slot", None) for r in catch_ups] == ["2025-03-10T08:00Z"]
+
+
+async def test_the_guild_id_in_bot_yaml_reaches_the_adapter_unless_the_environment_sets_one(
+    fake: FakeDiscord, deployment: Bot, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    for name in ("speakers.yaml", "sources.yaml"):
+        shutil.copy(CONFIG / name, config / name)
+    (config / "bot.yaml").write_text(
+        f"storage:\n  url: sqlite:///{deployment.database}\n"
+        f"corpus:\n  paths: [{SEEDS}]\n"
+        f"briefings:\n  dir: {tmp_path / 'briefings'}\n"
+        "discord:\n  guild_id: 777\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config / "bot.yaml")
+    env_without_guild = {k: v for k, v in deployment.env.items() if k != "DISCORD_GUILD_ID"}
+
+    for env, guild in ((env_without_guild, 777), (deployment.env, GUILD)):
+        app = App(settings, env=env, clock=deployment.clock, out=deployment.out)
+        try:
+            [(_, adapter)] = app._adapters()
+            await asyncio.wait_for(adapter.start(), 10)
+            await asyncio.wait_for(adapter.close(), 10)
+        finally:
+            app.close()
+        put = fake.calls("PUT", "/applications/*")[-1]
+        assert put.path == f"/applications/{fake.application_id}/guilds/{guild}/commands"
+    assert fake.calls("PUT", f"/applications/{fake.application_id}/commands") == []
+
+
+async def test_after_an_invalidated_session_the_bot_identifies_afresh_losing_nothing(
+    fake: FakeDiscord, bot: DiscordAdapter, app: App
+) -> None:
+    fake.forget_sessions()  # Discord restarted: the session cannot be resumed
+    fake.hold_gateway()
+    await fake.close_gateway(code=4000)
+    await fake.wait_for(lambda: fake.gateway_connections == 2)
+
+    delivery = app.stage_digest(digest_schedule(), "2025-03-10T0800Z")  # due meanwhile
+    assert [o.status for o in await app.outbox.deliver_due()] == [Status.SENT]
+
+    fake.release_gateway()
+    # discord.py waits 5 s before identifying again (Discord's identify rate limit).
+    await fake.wait_for(lambda: fake.gateway_events.count("READY") == 2, timeout=20)
+    ops = [f["op"] for f in fake.gateway_frames]
+    assert ops.count(6) == 1 and ops.count(2) == 2  # tried to resume, then identified
+    assert "RESUMED" not in fake.gateway_events
+    assert fake.gateway_connections == 3  # op 9 closed the resumed connection
+
+    assert_peskov_answer(
+        await run_command(fake, fake.slash_command("quotes", {"speaker": "Peskov"}))
+    )
+    await app.outbox.recover()
+    assert await app.outbox.deliver_due() == []
+    assert app.stage_digest(digest_schedule(), "2025-03-10T0800Z").id == delivery.id
+    posted = posted_digest(fake)
+    assert len(posted) == len(pages_of(delivery))  # once, whole
+    assert marker(delivery.target, delivery.slot) in posted[-1]["embeds"][-1]["footer"]["text"]

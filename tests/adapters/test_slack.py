@@ -22,9 +22,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import SlackAdapter, SlackSender, SlackSettings
+from bot.adapters.slack import SlackAdapter, SlackDisconnected, SlackSender, SlackSettings
 from bot.commands import Command, Dispatcher, Param, ParamKind, Registry, help_reply
-from bot.delivery import DeliveryError
+from bot.delivery import DeliveryError, Progress, Seen
 from bot.reply import Item, Link, Reply, Section
 from tests.fakes.slack_api import (
     APP_TOKEN,
@@ -39,6 +39,7 @@ SECRET = "test-signing-secret-8f14e45f"
 CHANNEL = "C0NEWSDESK"
 USER = "U0ALICE"
 MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<@U123>")
+LOOKALIKES = ("\u2217", "\u02cd", "\u223c", "\u02cb")  # what the renderer swaps markers for
 
 PESKOV = (
     Item(
@@ -182,14 +183,15 @@ def quiet_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
 
 
 def http_settings(slack: FakeSlack, **options: Any) -> SlackSettings:
+    options = {"host": "127.0.0.1", "port": 0, **options}
     return SlackSettings(
-        bot_token=BOT_TOKEN, signing_secret=SECRET, port=0, api_base=slack.base_url, **options
+        bot_token=BOT_TOKEN, signing_secret=SECRET, api_base=slack.base_url, **options
     )
 
 
 @asynccontextmanager
 async def running(settings: SlackSettings, handlers: Handlers) -> AsyncIterator[SlackAdapter]:
-    adapter = SlackAdapter(settings, build_dispatcher(handlers), host="127.0.0.1")
+    adapter = SlackAdapter(settings, build_dispatcher(handlers))
     await adapter.start()
     try:
         yield adapter
@@ -235,7 +237,7 @@ async def post_command(
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={digest}",
     }
-    url = f"http://127.0.0.1:{adapter.port}/slack/events"
+    url = f"http://127.0.0.1:{adapter.port}{adapter.settings.path}"
     async with (
         aiohttp.ClientSession() as session,
         session.post(url, data=body, headers=headers) as r,
@@ -255,6 +257,21 @@ async def responses(slack: FakeSlack, name: str = "r1", *, count: int = 1) -> li
 
 def block_text(body: Mapping[str, Any]) -> str:
     return json.dumps(body["blocks"], ensure_ascii=False)
+
+
+def texts(body: Mapping[str, Any]) -> list[str]:
+    """Every text of a message's blocks, in order."""
+    found: list[str] = []
+    for block in body["blocks"]:
+        if "text" in block:
+            found.append(block["text"]["text"])
+        found.extend(element["text"] for element in block.get("elements", ()))
+    return found
+
+
+def parts_of(body: Mapping[str, Any]) -> int:
+    """N from the fallback's "(part n of N)"."""
+    return int(body["text"].rsplit(" ", 1)[-1].rstrip(")"))
 
 
 # -- HTTP mode ------------------------------------------------------------------------
@@ -294,12 +311,13 @@ async def test_a_bad_signature_gets_401_and_runs_nothing(
     assert all(r.path.endswith("/r2") for r in slack.calls(RESPONSE_URL))
 
 
-async def test_a_stale_timestamp_gets_401_and_runs_nothing(
-    slack: FakeSlack, handlers: Handlers
+@pytest.mark.parametrize("offset", [-301, 301], ids=["in the past", "in the future"])
+async def test_a_timestamp_over_five_minutes_off_gets_401_and_runs_nothing(
+    slack: FakeSlack, handlers: Handlers, offset: int
 ) -> None:
     async with running(http_settings(slack), handlers) as adapter:
-        stale = int(time.time()) - 301
-        status, _ = await post_command(adapter, slack, "quotes Peskov", timestamp=stale)
+        skewed = int(time.time()) + offset
+        status, _ = await post_command(adapter, slack, "quotes Peskov", timestamp=skewed)
         await post_command(adapter, slack, "sources", response="r2")
         await responses(slack, "r2")
 
@@ -329,8 +347,25 @@ async def test_an_unknown_subcommand_gets_help(slack: FakeSlack, handlers: Handl
     assert handlers.calls == []
     assert body["response_type"] == "ephemeral"  # help for a typo is for its author only
     assert "Unknown command" in body["text"]
-    for usage in ("quotes &lt;speaker&gt; [since] [topic]", "overlaps [min", "digest [since]"):
-        assert usage in block_text(body).replace("\u02cd", "_")
+    for usage in ("quotes &lt;speaker&gt; [since] [topic]", "overlaps [min_outlets]", "digest"):
+        assert usage in block_text(body)
+    assert not any(lookalike in block_text(body) for lookalike in LOOKALIKES)
+
+
+async def test_an_option_copied_from_the_help_is_accepted(
+    slack: FakeSlack, handlers: Handlers
+) -> None:
+    async with running(http_settings(slack), handlers) as adapter:
+        await post_command(adapter, slack, "help")
+        [shown] = await responses(slack)
+        [usage] = [t for t in texts(shown) if t.startswith("overlaps ")]
+        option = usage.split("[", 1)[1].split("]", 1)[0]  # what a user would copy
+        await post_command(adapter, slack, f"overlaps {option}:3", response="r2")
+        [answer] = await responses(slack, "r2")
+
+    assert option == "min_outlets"
+    assert answer["text"] == "overlaps"
+    assert handlers.calls[-1] == ("overlaps", {"min_outlets": 3})
 
 
 async def test_an_empty_command_gets_help(slack: FakeSlack, handlers: Handlers) -> None:
@@ -364,22 +399,92 @@ async def test_a_long_reply_arrives_in_several_posts_each_within_limits(
     assert everything.count("Augean stables") == 12 * 150 + 1  # and once in the header
 
 
+@pytest.mark.parametrize(
+    ("flag", "method", "response_type"),
+    [("", "chat.postEphemeral", "ephemeral"), (" --public", "chat.postMessage", "in_channel")],
+)
 async def test_a_reply_longer_than_five_posts_continues_through_the_web_api(
-    slack: FakeSlack,
+    slack: FakeSlack, flag: str, method: str, response_type: str
 ) -> None:
     handlers = Handlers(search_hits=80)
     async with running(http_settings(slack), handlers) as adapter:
-        await post_command(adapter, slack, "search Augean stables")
-        await responses(slack, count=5)
-        await slack.wait_until(lambda: bool(slack.calls("chat.postEphemeral")))
-        total = int(slack.calls(RESPONSE_URL)[0].body["text"].rsplit(" ", 1)[-1].rstrip(")"))
-        await slack.wait_until(lambda: len(slack.posted("chat.postEphemeral")) == total - 5)
+        await post_command(adapter, slack, "search Augean stables" + flag)
+        [first, *_] = await responses(slack, count=4)
+        total = parts_of(first)
+        await slack.wait_until(lambda: len(slack.posted(method)) == total - 4)
 
     assert total > 5
-    assert len(slack.calls(RESPONSE_URL)) == 5
-    for number, body in enumerate(slack.posted("chat.postEphemeral"), start=6):
-        assert (body["channel"], body["user"]) == (CHANNEL, USER)
-        assert body["text"].endswith(f"(part {number} of {total})")
+    bodies = [r.body for r in slack.calls(RESPONSE_URL)]
+    assert [b["text"] for b in bodies] == [
+        f"Search: Augean stables (part {n} of {total})" for n in range(1, 5)
+    ]
+    assert all(b["response_type"] == response_type for b in bodies)
+    for number, body in enumerate(slack.posted(method), start=5):
+        assert body["channel"] == CHANNEL
+        assert body.get("user") == (None if flag else USER)
+        assert body["text"] == f"Search: Augean stables (part {number} of {total})"
+        assert block_errors(body) == []
+    everything = "".join(block_text(b) for b in [*bodies, *slack.posted(method)])
+    assert all(f"hit {i}: " in everything for i in range(80))
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
+@pytest.mark.parametrize(
+    ("flag", "method"), [("", "chat.postEphemeral"), (" --public", "chat.postMessage")]
+)
+async def test_when_slack_refuses_the_rest_of_a_long_reply_the_asker_is_told(
+    slack: FakeSlack, error: str, flag: str, method: str
+) -> None:
+    slack.keep_out(CHANNEL, error=error)  # a DM, a private channel, one the bot never joined
+    async with running(http_settings(slack), Handlers(search_hits=80)) as adapter:
+        await post_command(adapter, slack, "search Augean stables" + flag)
+        bodies = await responses(slack, count=5)
+
+    total = parts_of(bodies[0])
+    *parts, notice = bodies
+    assert [parts_of(b) for b in parts] == [total] * 4
+    assert [r.status for r in slack.calls(method)] == [200]  # tried once, not for each part
+    assert slack.posted(method) == []
+    assert notice["response_type"] == "ephemeral"
+    assert notice["text"] == ":warning: The rest of this answer could not be posted here."
+    told = " ".join(texts(notice))
+    assert f"Parts 5 to {total} were refused ({error})" in told
+    assert "/invite @briefbot" in told and "limit:" in told
+    assert block_errors(notice) == []
+
+
+async def test_when_slack_refuses_part_of_the_rest_the_notice_names_what_is_missing(
+    slack: FakeSlack,
+) -> None:
+    slack.fail(
+        "chat.postEphemeral", status=200, error="channel_not_found", after=2, retry_after=None
+    )
+    async with running(http_settings(slack), Handlers(search_hits=80)) as adapter:
+        await post_command(adapter, slack, "search Augean stables")
+        *parts, notice = await responses(slack, count=5)
+
+    total = parts_of(parts[0])
+    assert [parts_of(b) for b in slack.posted("chat.postEphemeral")] == [total, total]
+    assert f"Parts 7 to {total} were refused (channel_not_found)" in " ".join(texts(notice))
+
+
+async def test_a_rate_limited_continuation_waits_retry_after_and_loses_nothing(
+    slack: FakeSlack,
+) -> None:
+    slack.fail("chat.postEphemeral", status=429, retry_after=1)
+    async with running(http_settings(slack), Handlers(search_hits=80)) as adapter:
+        await post_command(adapter, slack, "search Augean stables")
+        [first, *_] = await responses(slack, count=4)
+        total = parts_of(first)
+        await slack.wait_until(
+            lambda: len(slack.posted("chat.postEphemeral")) == total - 4, timeout=10
+        )
+
+    limited, retried, *_ = slack.calls("chat.postEphemeral")
+    assert (limited.status, retried.status) == (429, 200)
+    assert retried.at - limited.at >= 1.0  # Retry-After: 1 was honoured
+    assert retried.body["text"].endswith(f"(part 5 of {total})")
+    assert len(slack.calls(RESPONSE_URL)) == 4  # no notice: nothing was lost
 
 
 async def test_article_text_in_a_reply_mentions_no_one(
@@ -482,9 +587,88 @@ async def test_socket_mode_acks_the_envelope_and_answers_through_response_url(
     assert handlers.calls == [("quotes", {"speaker": "Peskov"})]
 
 
+async def test_socket_mode_survives_a_dropped_connection(
+    slack: FakeSlack, handlers: Handlers
+) -> None:
+    settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_base=slack.base_url)
+    async with running(settings, handlers) as adapter:
+        watching = asyncio.create_task(adapter.wait_closed())
+        await slack.drop_sockets()  # Slack restarts a server: the SDK reconnects
+        await slack.wait_until(lambda: slack.connections == 2)
+        await slack.send_envelope(command_payload(slack, "quotes Peskov"), envelope_id="env-2")
+        await slack.wait_until(lambda: bool(slack.acks))
+        [body] = await responses(slack)
+        assert not watching.done()
+    await asyncio.wait_for(watching, 5)  # and returns, without an error, once closed
+
+    assert "An atmosphere of mutual trust" in block_text(body)
+    assert [a["envelope_id"] for a in slack.acks] == ["env-2"]
+
+
+async def test_socket_mode_ends_for_good_when_slack_refuses_the_app_token(
+    slack: FakeSlack, handlers: Handlers, quiet_logs: pytest.LogCaptureFixture
+) -> None:
+    settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_base=slack.base_url)
+    async with running(settings, handlers) as adapter:
+        watching = asyncio.create_task(adapter.wait_closed())
+        slack.app_token = "xapp-rotated"  # the app token was revoked
+        await slack.drop_sockets()
+        with pytest.raises(SlackDisconnected, match="invalid_auth"):
+            await asyncio.wait_for(watching, 10)
+
+    assert [r.ok for r in slack.calls("apps.connections.open")][:2] == [True, False]
+
+
+async def test_a_start_retried_after_a_refusal_is_watched_afresh(
+    slack: FakeSlack, handlers: Handlers
+) -> None:
+    settings = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_base=slack.base_url)
+    adapter = SlackAdapter(settings, build_dispatcher(handlers))
+    slack.fail("apps.connections.open", status=200, error="invalid_auth", retry_after=None)
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await adapter.start()
+    await adapter.start()  # what the app does when a platform comes back
+    try:
+        watching = asyncio.create_task(adapter.wait_closed())
+        await slack.send_envelope(command_payload(slack, "sources"), envelope_id="env-3")
+        await slack.wait_until(lambda: bool(slack.acks))
+        await responses(slack)
+        assert not watching.done()  # the earlier refusal is not held against the new link
+    finally:
+        await adapter.close()
+    await asyncio.wait_for(watching, 1)
+
+
+async def test_wait_closed_returns_at_once_before_start_and_after_close_in_http_mode(
+    slack: FakeSlack, handlers: Handlers
+) -> None:
+    adapter = SlackAdapter(http_settings(slack), build_dispatcher(handlers))
+    await asyncio.wait_for(adapter.wait_closed(), 1)
+    await adapter.start()
+    watching = asyncio.create_task(adapter.wait_closed())
+    await post_command(adapter, slack, "sources")
+    await responses(slack)
+    assert not watching.done()  # serving
+    await adapter.close()
+
+    await asyncio.wait_for(watching, 1)
+
+
+async def test_a_configured_host_and_path_are_served(slack: FakeSlack, handlers: Handlers) -> None:
+    settings = http_settings(slack, host="127.0.0.1", path="/hooks/briefbot")
+    async with running(settings, handlers) as adapter:
+        await post_command(adapter, slack, "sources")
+        [body] = await responses(slack)
+        url = f"http://127.0.0.1:{adapter.port}/slack/events"
+        async with aiohttp.ClientSession() as session, session.post(url, data="") as default:
+            assert default.status == 404
+
+    assert body["text"] == "sources"
+
+
 async def test_a_bad_bot_token_fails_to_start(slack: FakeSlack, handlers: Handlers) -> None:
     settings = replace(http_settings(slack), bot_token="xoxb-wrong")
-    adapter = SlackAdapter(settings, build_dispatcher(handlers), host="127.0.0.1")
+    adapter = SlackAdapter(settings, build_dispatcher(handlers))
     with pytest.raises(SlackApiError, match="invalid_auth"):
         await adapter.start()
     assert adapter.port is None
@@ -501,51 +685,90 @@ async def test_socket_mode_with_a_bad_app_token_fails_to_start(
 
 # -- scheduled digests: the Sender --------------------------------------------------
 
+MARKER = "ref 0123abcd45"
+
 
 def long_digest() -> Reply:
     items = tuple(Item(text=f"story {i}: " + "text " * 500) for i in range(12))
-    return Reply(title="Morning digest", sections=(Section(items=items),))
+    return Reply(title="Morning digest", sections=(Section(items=items),), footnote=MARKER)
+
+
+class Accepted:
+    """What the outbox would record: the parts accepted so far, after each one."""
+
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    def progress(self, done: int = 0) -> Progress:
+        return Progress(ref=MARKER, done=done, accepted=self.counts.append)
+
+
+def marks(bodies: list[Mapping[str, Any]]) -> list[str]:
+    """The text each message ends with: its last context element."""
+    return [_as_list(b["blocks"])[-1]["elements"][-1]["text"] for b in bodies]
+
+
+def _as_list(blocks: str | list[Any]) -> list[Any]:
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
 async def test_a_digest_is_posted_in_order_through_the_sender(slack: FakeSlack) -> None:
     adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
+    accepted = Accepted()
 
-    await adapter.sender.send(CHANNEL, long_digest())
+    await adapter.sender.send(CHANNEL, long_digest(), accepted.progress())
 
     posted = slack.posted()
+    parts = len(posted)
     assert adapter.sender.platform == "slack"
-    assert len(posted) > 1
+    assert parts > 2
     assert [p["text"] for p in posted] == [
-        f"Morning digest (part {n} of {len(posted)})" for n in range(1, len(posted) + 1)
+        f"Morning digest (part {n} of {parts})" for n in range(1, parts + 1)
     ]
+    assert marks(posted) == [f"{MARKER} · part {n} of {parts}" for n in range(1, parts + 1)]
+    assert accepted.counts == list(range(1, parts + 1))
     assert all(p["channel"] == CHANNEL for p in posted)
+    assert all(block_errors(p) == [] for p in posted)
     everything = "".join(block_text(p) for p in posted)
     positions = [everything.index(f"story {i}: ") for i in range(12)]
     assert positions == sorted(positions)
 
 
-async def test_already_delivered_finds_the_digest_marker_in_channel_history(
-    slack: FakeSlack,
-) -> None:
+async def test_a_send_resumes_after_the_parts_already_accepted(slack: FakeSlack) -> None:
+    sender = SlackAdapter(http_settings(slack), build_dispatcher(Handlers())).sender
+    accepted = Accepted()
+    await sender.send(CHANNEL, long_digest(), accepted.progress(done=2))
+
+    [first, *_] = slack.posted()
+    assert first["text"].startswith("Morning digest (part 3 of ")
+    assert accepted.counts[0] == 3
+
+
+async def test_delivered_finds_the_digests_parts_in_channel_history(slack: FakeSlack) -> None:
     adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
-    digest = Reply(title="Morning digest", footnote="ref 0123abcd45")
+    digest = Reply(title="Morning digest", footnote=MARKER)
 
-    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is False
-    await adapter.sender.send(CHANNEL, digest)
+    assert await adapter.sender.delivered(CHANNEL, MARKER) == Seen()
+    await adapter.sender.send(CHANNEL, digest, Progress(ref=MARKER))
 
-    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is True
-    assert await adapter.sender.already_delivered(CHANNEL, "ref ffffffffff") is False
-    assert await adapter.sender.already_delivered("C0OTHER", "ref 0123abcd45") is False
+    assert await adapter.sender.delivered(CHANNEL, MARKER) == Seen(parts=1, total=1)
+    assert await adapter.sender.delivered(CHANNEL, "ref ffffffffff") == Seen()
+    assert await adapter.sender.delivered("C0OTHER", MARKER) == Seen()
+    await adapter.sender.send("C0OTHER", long_digest(), Progress(ref=MARKER))
+    parts = len(slack.posted()) - 1
+    assert await adapter.sender.delivered("C0OTHER", MARKER) == Seen(parts=parts, total=parts)
 
 
-async def test_already_delivered_without_the_history_scope_answers_false(
+async def test_delivered_without_the_history_scope_finds_nothing(
     slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
-    await adapter.sender.send(CHANNEL, Reply(title="Morning digest", footnote="ref 0123abcd45"))
+    await adapter.sender.send(
+        CHANNEL, Reply(title="Morning digest", footnote=MARKER), Progress(ref=MARKER)
+    )
     slack.history_allowed = False
 
-    assert await adapter.sender.already_delivered(CHANNEL, "ref 0123abcd45") is False
+    assert await adapter.sender.delivered(CHANNEL, MARKER) == Seen()
     assert any(getattr(r, "error", None) == "missing_scope" for r in caplog.records)
 
 
@@ -553,11 +776,27 @@ async def test_a_rate_limited_post_waits_and_is_posted_once(slack: FakeSlack) ->
     slack.fail("chat.postMessage", status=429, retry_after=1)
     adapter = SlackAdapter(http_settings(slack), build_dispatcher(Handlers()))
 
-    await adapter.sender.send(CHANNEL, Reply(title="Morning digest"))
+    await adapter.sender.send(CHANNEL, Reply(title="Morning digest"), Progress(ref=MARKER))
 
-    assert [c.status for c in slack.calls("chat.postMessage")] == [429, 200]
+    limited, retried = slack.calls("chat.postMessage")
+    assert (limited.status, retried.status) == (429, 200)
+    assert retried.at - limited.at >= 1.0  # Retry-After: 1 was honoured
     [stored] = slack.posted()
     assert stored["text"] == "Morning digest"
+
+
+async def test_a_long_retry_after_is_left_to_the_outbox_not_slept_through(
+    slack: FakeSlack,
+) -> None:
+    slack.fail("chat.postMessage", status=429, retry_after=120)
+    sender = SlackAdapter(http_settings(slack), build_dispatcher(Handlers())).sender
+
+    async with asyncio.timeout(10):  # the retry handler alone would sleep two minutes
+        with pytest.raises(DeliveryError) as raised:
+            await sender.send(CHANNEL, Reply(title="Morning digest"), Progress(ref=MARKER))
+
+    assert raised.value.retryable and raised.value.retry_after == 120.0
+    assert len(slack.calls("chat.postMessage")) == 1 and slack.posted() == []
 
 
 async def test_rate_limited_to_the_end_raises_a_retryable_error_with_the_hint(
@@ -572,7 +811,7 @@ async def test_rate_limited_to_the_end_raises_a_retryable_error_with_the_hint(
     slack.fail("chat.postMessage", status=429, retry_after=7)
 
     with pytest.raises(DeliveryError) as raised:
-        await SlackSender(client).send(CHANNEL, Reply(title="Morning digest"))
+        await SlackSender(client).send(CHANNEL, Reply(title="Morning digest"), Progress(MARKER))
 
     assert raised.value.retryable is True
     assert raised.value.retry_after == 7.0
@@ -580,32 +819,62 @@ async def test_rate_limited_to_the_end_raises_a_retryable_error_with_the_hint(
 
 
 @pytest.mark.parametrize(
-    ("status", "error", "retryable"),
-    [(200, "channel_not_found", False), (200, "not_in_channel", False), (503, "fatal", True)],
+    ("status", "error", "retryable", "maybe_sent"),
+    [
+        (200, "channel_not_found", False, False),
+        (200, "not_in_channel", False, False),
+        (200, "internal_error", True, True),
+        (503, "fatal", True, True),
+    ],
 )
-async def test_failures_say_whether_a_retry_can_help(
-    slack: FakeSlack, status: int, error: str, retryable: bool
+async def test_failures_say_whether_a_retry_can_help_and_whether_slack_may_have_posted(
+    slack: FakeSlack, status: int, error: str, retryable: bool, maybe_sent: bool
 ) -> None:
     slack.fail("chat.postMessage", status=status, error=error, retry_after=None)
     sender = SlackAdapter(http_settings(slack), build_dispatcher(Handlers())).sender
 
     with pytest.raises(DeliveryError) as raised:
-        await sender.send(CHANNEL, Reply(title="Morning digest"))
+        await sender.send(CHANNEL, Reply(title="Morning digest"), Progress(ref=MARKER))
 
     assert raised.value.retryable is retryable
+    assert raised.value.maybe_sent is maybe_sent
     assert raised.value.retry_after is None
 
 
 async def test_a_retry_after_a_partial_failure_posts_nothing_twice(slack: FakeSlack) -> None:
     slack.fail("chat.postMessage", status=200, error="internal_error", retry_after=None, after=1)
     sender = SlackAdapter(http_settings(slack), build_dispatcher(Handlers())).sender
+    accepted = Accepted()
 
     with pytest.raises(DeliveryError) as raised:
-        await sender.send(CHANNEL, long_digest())
-    assert raised.value.retryable is True
-    assert len(slack.posted()) == 1
-    await sender.send(CHANNEL, long_digest())  # what the outbox does next
+        await sender.send(CHANNEL, long_digest(), accepted.progress())
+    assert raised.value.retryable and raised.value.maybe_sent
+    assert len(slack.posted()) == 1 and accepted.counts == [1]
+    # What the outbox does next: ask the channel, then resume after what is there.
+    seen = await sender.delivered(CHANNEL, MARKER)
+    assert seen.parts == 1
+    await sender.send(CHANNEL, long_digest(), accepted.progress(done=seen.parts))
 
+    texts = [p["text"] for p in slack.posted()]
+    assert texts == [f"Morning digest (part {n} of {len(texts)})" for n in range(1, len(texts) + 1)]
+
+
+async def test_a_dropped_connection_is_not_retried_blindly(slack: FakeSlack) -> None:
+    """Slack stored part 2, then the connection dropped. slack-sdk's connection-error
+    handler would post it again; the digest sender leaves the decision to the outbox,
+    which finds part 2 in the channel and resumes with part 3."""
+    slack.drop_answer("chat.postMessage", after=1)
+    sender = SlackAdapter(http_settings(slack), build_dispatcher(Handlers())).sender
+    accepted = Accepted()
+
+    with pytest.raises(DeliveryError) as raised:
+        await sender.send(CHANNEL, long_digest(), accepted.progress())
+    assert raised.value.maybe_sent and accepted.counts == [1]
+    assert len(slack.calls("chat.postMessage")) == 2  # not posted again by the SDK
+
+    seen = await sender.delivered(CHANNEL, MARKER)
+    assert seen.parts == 2
+    await sender.send(CHANNEL, long_digest(), accepted.progress(done=seen.parts))
     texts = [p["text"] for p in slack.posted()]
     assert texts == [f"Morning digest (part {n} of {len(texts)})" for n in range(1, len(texts) + 1)]
 
@@ -628,6 +897,7 @@ def test_settings_from_the_environment() -> None:
     assert http == SlackSettings(bot_token=BOT_TOKEN, signing_secret=SECRET)
     assert http is not None and not http.socket_mode and http.command == "/brief"
     assert (http.port, http.reply_in_channel, http.api_base) == (3000, False, None)
+    assert (http.host, http.path) == ("0.0.0.0", "/slack/events")
     assert socket is not None and socket.socket_mode
     assert socket.api_base == "http://127.0.0.1:9/api/"
     assert replace(socket, command="/news").command == "/news"
@@ -644,3 +914,5 @@ def test_settings_never_show_secrets() -> None:
     assert BOT_TOKEN not in shown and SECRET not in shown and APP_TOKEN not in shown
     with pytest.raises(ValueError, match="start"):
         replace(settings, command="brief")
+    with pytest.raises(ValueError, match="starts with '/'"):
+        replace(settings, path="slack/events")

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,16 @@ import pytest
 import yaml
 
 from bot.adapters.slack import HTTP_PATH, SlackAdapter, SlackSettings
-from bot.app import App
-from bot.config import Settings, load_settings
-from bot.outbox import Status, marker
+from bot.app import App, StartupError
+from bot.config import ConfigError, Settings, load_settings
+from bot.outbox import Status, marker, stamp
 from bot.render.slack import render_messages
-from bot.reply import reply_from_dict
+from bot.reply import Item, Reply, Section, reply_from_dict
 from bot.scheduler import Schedule
 from bot.store import Delivery
 from tests.adapters.test_slack import (
     CHANNEL,
+    LOOKALIKES,
     SECRET,
     command_payload,
     post_command,
@@ -193,9 +194,13 @@ def app(deployment: Bot) -> Iterator[App]:
 async def http_bot(slack: FakeSlack, app: App) -> AsyncIterator[SlackAdapter]:
     """HTTP mode on a loopback port, answering with the app's real dispatcher."""
     settings = SlackSettings(
-        bot_token=BOT_TOKEN, signing_secret=SECRET, port=0, api_base=slack.base_url
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        host="127.0.0.1",
+        port=0,
+        api_base=slack.base_url,
     )
-    adapter = SlackAdapter(settings, app.dispatcher(), host="127.0.0.1")
+    adapter = SlackAdapter(settings, app.dispatcher())
     await adapter.start()
     try:
         yield adapter
@@ -245,7 +250,7 @@ def assert_peskov_answer(body: Mapping[str, Any]) -> None:
     for number, opening in enumerate((PHENOMENAL, TRUST, NOT_POSSIBLE)):
         quote, *outlets = clusters[4 * number : 4 * number + 4]
         assert quote.startswith(f"> {opening}")
-        assert "\nDmitry Peskov · 3 outlets · first seen 2016-11-10 (Reuters)" in quote
+        assert "\nDmitry Peskov · 3 sources · first seen 2016-11-10 (Reuters)\n• " in quote
         assert outlets[0] == "Reuters"
         assert outlets[2] == "Trump: Russia’s Chance for Friendship?"
     printed_once = "\n".join(texts[once + 1 :])
@@ -262,7 +267,8 @@ def digest_schedule() -> Schedule:
 
 
 def pages_of(delivery: Delivery) -> list[dict[str, Any]]:
-    return render_messages(reply_from_dict(delivery.reply))
+    reply = reply_from_dict(delivery.reply)
+    return render_messages(reply, ref=marker(delivery.target, delivery.slot))
 
 
 def stored_digest(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -299,7 +305,7 @@ async def test_brief_quotes_with_a_misspelt_speaker_still_finds_peskov(
 
 
 async def test_an_unknown_subcommand_gets_the_real_help(
-    slack: FakeSlack, http_bot: SlackAdapter
+    slack: FakeSlack, http_bot: SlackAdapter, app: App
 ) -> None:
     await post_command(http_bot, slack, "unknown")
     [body] = await responses(slack)
@@ -318,24 +324,29 @@ async def test_an_unknown_subcommand_gets_the_real_help(
         "help",
     ]
     assert usages[0] == "quotes &lt;speaker&gt; [since] [topic] [limit]"
+    # Every usage line reads exactly as typed (Slack shows the entities as `<` and `>`),
+    # so copying an option such as min_outlets from it works.
+    shown = [u.replace("&lt;", "<").replace("&gt;", ">") for u in usages]
+    assert shown == [command.usage for command in app.dispatcher().registry.commands]
+    assert not any(lookalike in json.dumps(body, ensure_ascii=False) for lookalike in LOOKALIKES)
 
 
-@pytest.mark.parametrize("problem", ["bad signature", "stale timestamp"])
+@pytest.mark.parametrize("problem", ["bad signature", "stale timestamp", "future timestamp"])
 async def test_an_unverified_request_gets_401_and_runs_nothing(
     slack: FakeSlack, http_bot: SlackAdapter, problem: str
 ) -> None:
     if problem == "bad signature":
         status, _ = await post_command(http_bot, slack, "quotes Peskov", secret="wrong-secret")
     else:
-        stale = int(time.time()) - 301
-        status, _ = await post_command(http_bot, slack, "quotes Peskov", timestamp=stale)
+        skewed = int(time.time()) + (301 if problem == "future timestamp" else -301)
+        status, _ = await post_command(http_bot, slack, "quotes Peskov", timestamp=skewed)
     # A valid command afterwards proves the server was listening, and gives the first
     # one every chance to have been answered if it had run.
     await post_command(http_bot, slack, "sources", response="r2")
     [sources] = await responses(slack, "r2")
 
     assert status == 401
-    assert sources["text"] == "5 documents from 5 sources"
+    assert sources["text"] == "5 documents: 1 outlet, 4 with no outlet named"
     assert [r.path.rsplit("/", 1)[-1] for r in slack.calls(RESPONSE_URL)] == ["r2"]
     assert slack.calls("chat.postMessage") == slack.calls("chat.postEphemeral") == []
 
@@ -391,7 +402,11 @@ async def test_mentions_and_markup_from_an_article_reach_slack_escaped(
             },
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": f"{quote}\n2025-03-10", "verbatim": True},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"{quote}\nundated, ingested 2025-03-10",
+                    "verbatim": True,
+                },
             },
             {
                 "type": "context",
@@ -411,7 +426,7 @@ async def test_mentions_and_markup_from_an_article_reach_slack_escaped(
 def slack_sender_app(app: App) -> SlackAdapter:
     """The Slack adapter as `App` builds it from the environment (not started: digests
     need only the Web API)."""
-    [(name, adapter)] = app._adapters()
+    [(name, adapter)] = app.platform_adapters()
     assert name == "Slack" and isinstance(adapter, SlackAdapter)
     assert app.outbox.senders["slack"] is adapter.sender
     return adapter
@@ -425,7 +440,9 @@ async def test_a_rate_limited_digest_waits_and_is_stored_once(slack: FakeSlack, 
     outcomes = await app.outbox.deliver_due()
 
     assert [(o.target, o.status) for o in outcomes] == [(TARGET, Status.SENT)]
-    assert [c.status for c in slack.calls("chat.postMessage")][:2] == [429, 200]
+    limited, retried, *_ = slack.calls("chat.postMessage")
+    assert (limited.status, retried.status) == (429, 200)
+    assert retried.at - limited.at >= 1.0  # Retry-After: 1 was honoured
     stored = stored_digest(slack)
     assert stored == pages_of(delivery)
     assert stored[0]["text"].startswith("briefbot digest: everything so far")
@@ -475,7 +492,7 @@ async def test_a_crash_after_posting_is_settled_on_restart_without_posting_again
     assert stored_digest(slack) == pages_of(delivery)
 
 
-async def test_without_the_history_scope_an_unconfirmed_digest_is_resent_not_lost(
+async def test_without_the_history_scope_an_unconfirmed_part_is_resent_not_lost(
     slack: FakeSlack, deployment: Bot
 ) -> None:
     delivery = await crash_after_posting(slack, deployment)
@@ -490,7 +507,97 @@ async def test_without_the_history_scope_an_unconfirmed_digest_is_resent_not_los
         restarted.close()
 
     assert outcome.status == Status.SENT
-    assert stored_digest(slack) == pages_of(delivery) * 2  # twice rather than never
+    pages = pages_of(delivery)
+    # The parts recorded as accepted are not posted again; the last, whose answer the
+    # crash cut off, is posted twice rather than never.
+    assert stored_digest(slack) == pages + pages[-1:]
+
+
+LONG_SLOT = "newsroom@2025-03-10T08:00Z"
+
+
+def stage_long_digest(app: App) -> Delivery:
+    """A digest of more than two messages (the seed digest takes two)."""
+    items = tuple(Item(text=f"story {i}: " + "text " * 500) for i in range(12))
+    reply = Reply(title="briefbot digest", sections=(Section(items=items),))
+    delivery = app.outbox.stage(
+        target=TARGET,
+        slot=LONG_SLOT,
+        window_start=None,
+        window_end=NOW,
+        reply=stamp(reply, target=TARGET, slot=LONG_SLOT),
+        markdown="",
+    )
+    assert len(pages_of(delivery)) >= 3
+    return delivery
+
+
+async def test_a_digest_whose_second_part_fails_goes_out_whole_once_in_order(
+    slack: FakeSlack, app: App, clock: Clock
+) -> None:
+    slack_sender_app(app)
+    slack.fail("chat.postMessage", status=503, error="service_unavailable", after=1)
+    delivery = stage_long_digest(app)
+
+    [failed] = await app.outbox.deliver_due()
+    assert failed.status == Status.SENDING  # a 5xx: Slack may have stored part 2
+    assert len(stored_digest(slack)) == 1
+    clock.advance(3600)
+    [sent] = await app.outbox.deliver_due()
+
+    assert sent.status == Status.SENT
+    pages = pages_of(delivery)
+    assert stored_digest(slack) == pages  # every part once, in order
+    marks = [json.dumps(page["blocks"][-1], ensure_ascii=False) for page in stored_digest(slack)]
+    ref = marker(TARGET, LONG_SLOT)
+    assert all(f"{ref} · part {n} of {len(pages)}" in m for n, m in enumerate(marks, 1))
+
+
+async def test_after_a_crash_once_part_1_was_accepted_a_restart_posts_only_the_rest(
+    slack: FakeSlack, deployment: Bot
+) -> None:
+    app = deployment.open()
+    try:
+        slack_sender_app(app)
+        delivery = stage_long_digest(app)
+        slack.hold_answer("chat.postMessage")  # part 1 stored, the answer held back
+        delivering = asyncio.create_task(app.outbox.deliver_due())
+        await slack.wait_until(lambda: len(slack.posted()) == 1)
+        delivering.cancel()  # the crash
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
+    finally:
+        app.close()
+        slack.release()
+
+    restarted = deployment.open()
+    try:
+        slack_sender_app(restarted)
+        await restarted.outbox.recover()
+        [outcome] = await restarted.outbox.deliver_due()
+    finally:
+        restarted.close()
+
+    assert outcome.status == Status.SENT
+    assert stored_digest(slack) == pages_of(delivery)
+    assert len(slack.calls("chat.postMessage")) == len(pages_of(delivery))
+
+
+async def test_a_part_stored_before_the_connection_dropped_is_not_posted_twice(
+    slack: FakeSlack, app: App, clock: Clock
+) -> None:
+    slack_sender_app(app)
+    slack.drop_answer("chat.postMessage", after=1)  # part 2 is stored, then the line drops
+    delivery = stage_long_digest(app)
+
+    [failed] = await app.outbox.deliver_due()
+    assert failed.status == Status.SENDING
+    assert len(slack.calls("chat.postMessage")) == 2  # the SDK did not post it again
+    clock.advance(3600)
+    [sent] = await app.outbox.deliver_due()
+
+    assert sent.status == Status.SENT
+    assert stored_digest(slack) == pages_of(delivery)
 
 
 # Socket Mode
@@ -532,7 +639,7 @@ async def test_the_app_builds_slack_only_when_its_tokens_are_set(
     deployment.env = {"SLACK_API_BASE": slack.base_url, "SLACK_SIGNING_SECRET": SECRET}
     app = deployment.open()
     try:
-        assert app._adapters() == [] and "slack" not in app.outbox.senders
+        assert app.platform_adapters() == [] and "slack" not in app.outbox.senders
     finally:
         app.close()
     assert slack.requests == []  # built, not started
@@ -558,6 +665,82 @@ async def test_a_running_app_serves_slack_in_socket_mode_until_stopped(
     assert_peskov_answer(body)
     assert "Slack connected." in deployment.out.getvalue()
     assert [a["envelope_id"] for a in slack.acks] == ["env-run"]
+
+
+async def test_a_running_app_stops_loudly_when_slack_refuses_to_reconnect(
+    slack: FakeSlack, deployment: Bot
+) -> None:
+    deployment.env = socket_env(slack)
+    app = deployment.open()
+    running = asyncio.create_task(app.run(console=False))
+    try:
+        await slack.wait_until(lambda: slack.connections == 1, timeout=10)
+        slack.app_token = "xapp-revoked"
+        await slack.drop_sockets()
+        with pytest.raises(StartupError, match=r"Slack disconnected for good .*invalid_auth"):
+            await asyncio.wait_for(running, 10)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StartupError):
+            await running
+        app.close()
+
+    assert "Slack connected." in deployment.out.getvalue()
+
+
+# The HTTP address comes from config/bot.yaml
+
+
+async def test_the_app_serves_http_mode_on_the_configured_host_and_path(
+    slack: FakeSlack, deployment: Bot
+) -> None:
+    settings = replace(
+        bot_settings(deployment.folder, deployment.database),
+        slack_host="127.0.0.1",
+        slack_port=0,
+        slack_path="/hooks/brief",
+    )
+    app = App(settings, env=http_env(slack), clock=deployment.clock, out=deployment.out)
+    try:
+        [(_, adapter)] = app.platform_adapters()
+        await adapter.start()
+        try:
+            await post_command(adapter, slack, "sources")
+            [body] = await responses(slack)
+        finally:
+            await adapter.close()
+    finally:
+        app.close()
+
+    assert (adapter.settings.host, adapter.settings.path) == ("127.0.0.1", "/hooks/brief")
+    assert body["text"].startswith("5 documents")  # the sources command answered
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("host", "http://0.0.0.0"),
+        ("host", "0.0.0.0 3000"),
+        ("path", "slack/events"),
+        ("path", "/slack events"),
+    ],
+)
+def test_a_bad_slack_host_or_path_in_the_config_is_refused_by_name(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text(yaml.safe_dump({"slack": {key: value}}), encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=f"slack.{key}: .*Fix: ") as raised:
+        load_settings(config)
+
+    assert raised.value.key == f"slack.{key}"
+
+
+def test_the_shipped_config_names_the_default_host_and_path() -> None:
+    settings = load_settings(CONFIG / "bot.yaml")
+
+    assert (settings.slack_host, settings.slack_path) == ("0.0.0.0", HTTP_PATH)
 
 
 # The app manifest

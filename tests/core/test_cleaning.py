@@ -294,3 +294,16 @@ def test_the_ascii_shortcut_gives_what_ftfy_gives() -> None:
         assert repair_encoding(line) == "".join(
             ftfy.fix_text(part, uncurl_quotes=False) for part in line.splitlines(keepends=True)
         ), repr(line)
+
+
+def test_the_shortcut_for_clean_typographic_lines_gives_what_ftfy_gives() -> None:
+    # Lines with curly quotes and accents but no mojibake skip ftfy; they must come out as
+    # ftfy would give them, including its Unicode normalisation and invisible controls.
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + " ,.“”‘’«»–—…éüçğÀ\u00a0Ã©â€\u0301\ufb01\u200b\u2028"
+    lines = ["Erdog\u0306an said\n", "“Good,” she said – “very good”.\n", "ﬁnal\n", "a\u200bb\n"]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 50))) for _ in range(3000)]
+    for line in lines:
+        fixed = ftfy.fix_text(line, uncurl_quotes=False)
+        if not ftfy.badness.is_bad(fixed):  # otherwise the line is repaired piece by piece
+            assert repair_encoding(line) == fixed, repr(line)

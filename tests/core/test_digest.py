@@ -10,6 +10,7 @@ from bot.core.digest import (
     DocFacts,
     Sighting,
     StoryFacts,
+    matches_topic,
     select_digest,
 )
 from bot.core.quotes import Quote
@@ -201,6 +202,24 @@ def test_topics_match_stories_by_text_and_statements_by_words_and_titles() -> No
     assert len(talks.repeated) == 1
     assert [q.speaker for q in talks.quotes] == ["Sergei Lavrov"]  # same title, not repeated
     assert about("  ") == about()
+
+
+def test_a_topic_matches_word_starts_never_the_middle_of_a_word() -> None:
+    # "war" is not in "towards", "aware" or "software"; it starts "wartime".
+    assert not matches_topic("A step towards peace; aware of the software.", [["war"]])
+    assert matches_topic("The wartime economy", [["war"]])
+    assert matches_topic("The war goes on", [["war"]])
+    # Every word of a topic, as /quotes … topic: does; case and accents don't count.
+    assert matches_topic("Mutual TRUST takes years", [["mutu", "trust"]])
+    assert not matches_topic("Mutual respect", [["mutual", "trust"]])
+    assert matches_topic("Zelenskyy met Macron", [["zelenskyy"]])
+    assert matches_topic("Crème brûlée for ÉLYSÉE", [["elysee"]])
+    # Any one of the topics.
+    assert matches_topic("Gas prices rose", [["oil"], ["gas"]])
+    towards = doc("towards", DURING, title="A step towards peace", body="Both are aware")
+    story = StoryFacts("story-towards", "A step towards peace", ("towards",))
+    assert choose({"towards": towards}, [], stories=(story,), topics=("war",)).is_empty
+    assert not choose({"towards": towards}, [], stories=(story,), topics=("toward",)).is_empty
 
 
 def test_an_empty_window() -> None:

@@ -87,6 +87,10 @@ def test_seed_001_section_headings_are_headings_not_body(
         ("WASHINGTON, Nov 10 (AP) — The president said something.", "AP"),
         ("BRUSSELS (Northern Wire) – Talks stalled on Monday.", "Northern Wire"),
         ("KYIV – President Zelenskyy told lawmakers on Thursday.", None),
+        # Place names in any script.
+        ("SÃO PAULO (Reuters) – Leaders met on Monday.", "Reuters"),
+        ("ÇANAKKALE, March 3 (Anadolu) – The ceremony began at noon.", "Anadolu"),
+        ("ZÜRICH (Agence Télégraphique Suisse) – Talks resumed.", "Agence Télégraphique Suisse"),
     ],
 )
 def test_outlet_comes_from_the_dateline(dateline: str, outlet: str | None) -> None:
@@ -110,6 +114,8 @@ def test_a_parenthesis_further_down_is_not_an_outlet() -> None:
         ("By Ursula von der Leyen", "Ursula von der Leyen"),
         ("By Luiz Inácio da Silva", "Luiz Inácio da Silva"),
         ("By Harriet O’Neill", "Harriet O’Neill"),
+        ("By María José Fernández", "María José Fernández"),
+        ("By Özlem Çelik", "Özlem Çelik"),
     ],
 )
 def test_byline_is_read_and_kept_out_of_the_body(line: str, byline: str) -> None:

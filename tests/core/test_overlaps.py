@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -37,11 +38,16 @@ def seed_text(doc_id: str) -> str:
 
 
 def seed_quote(
-    doc_id: str, text: str, speaker: str | None = PESKOV, *, partial: bool = False
+    doc_id: str,
+    text: str,
+    speaker: str | None = PESKOV,
+    *,
+    partial: bool = False,
+    role: str | None = None,
 ) -> Quote:
     """A quote as the extractor would give it, placed where the seed prints it."""
     start = seed_text(doc_id).index(text)
-    return Quote(doc_id, start, start + len(text), text, speaker, partial=partial)
+    return Quote(doc_id, start, start + len(text), text, speaker, role, partial=partial)
 
 
 def seed_document(
@@ -93,7 +99,8 @@ PRINCIPLES_000 = seed_quote(
 WHOLE_000 = seed_quote("seed000", f"{PHENOMENAL}. {BASIS}.")
 ATMOSPHERE_000 = seed_quote("seed000", ATMOSPHERE)
 NOT_POSSIBLE_000 = seed_quote("seed000", f"It’s {NOT_POSSIBLE}.")
-PHENOMENAL_001 = seed_quote("seed001", PHENOMENAL)
+# Seed 001 prints "Kremlin spokesman Dmitry Peskov": so the Kremlin's words are his voice.
+PHENOMENAL_001 = seed_quote("seed001", PHENOMENAL, role="Kremlin spokesman")
 BASIS_001 = seed_quote("seed001", f"{BASIS}.")
 MERGED_001 = seed_quote("seed001", f"{ATMOSPHERE}. It’s {NOT_POSSIBLE}")
 RESET_001 = seed_quote("seed001", "reset", None)
@@ -149,9 +156,7 @@ def doc(doc_id: str, day: int | None = None, outlet: str | None = None) -> Docum
     return Document(doc_id, f"{doc_id}.txt", "", (), outlet=outlet, published=published)
 
 
-def quote(
-    doc_id: str, text: str, speaker: str | None = "A. Speaker", *, partial: bool = False
-) -> Quote:
+def quote(doc_id: str, text: str, speaker: str | None = PESKOV, *, partial: bool = False) -> Quote:
     start = sum(map(ord, text)) % 10_000  # any offset; the id only has to be distinct
     return Quote(doc_id, start, start + len(text), text, speaker, partial=partial)
 
@@ -388,8 +393,9 @@ def test_a_partial_quote_never_pulls_two_clusters_together() -> None:
 
 def test_a_partial_quote_prefers_a_cluster_to_a_statement_printed_once() -> None:
     once = quote("a", "They are phenomenally close on trade and that matters a lot")
-    clusters = find_overlaps([once, WHOLE_000, WHOLE_002, PARTIAL_000], DOCS)
-    (holder,) = clusters_holding(clusters, PARTIAL_000)
+    partial = quote("c", "phenomenally close", partial=True)
+    clusters = find_overlaps([once, WHOLE_000, WHOLE_002, partial], DOCS)
+    (holder,) = clusters_holding(clusters, partial)
     assert holder.canonical_quote_id == WHOLE_000.id
 
 
@@ -415,21 +421,37 @@ def test_canonical_is_the_wording_most_outlets_printed() -> None:
     assert cluster.outlets == ("x.txt", "y.txt", "z.txt")
 
 
+LAVROV = "Sergei Lavrov"
+
+
 @pytest.mark.parametrize(
-    ("speakers", "expected"),
+    ("speakers", "expected", "disputed"),
     [
-        (["Dmitry Peskov", None, "Kremlin", "Kremlin"], "Kremlin"),
-        (["Dmitry Peskov", "Kremlin"], "Dmitry Peskov"),  # a tie: the canonical quote's
-        ([None, "Kremlin", "Dmitry Peskov"], "Dmitry Peskov"),  # no canonical speaker
-        ([None, None], None),
+        ([PESKOV, None, PESKOV], PESKOV, ()),
+        ([None, None], None, ()),
+        # Two people named for the same words: shown as disputed, never voted on.
+        ([PESKOV, None, LAVROV, LAVROV], None, (LAVROV, PESKOV)),
+        ([PESKOV, LAVROV], None, (PESKOV, LAVROV)),
+        # The Kremlin and its spokesman, printed as "Kremlin spokesman": one voice.
+        ([None, "Kremlin", f"{PESKOV}|Kremlin spokesman"], PESKOV, ()),
+        # Without a role to say so, a body and a person are two names.
+        (["Kremlin", PESKOV], None, (PESKOV, "Kremlin")),  # as often named: by name
     ],
 )
-def test_speaker_is_the_consensus(speakers: list[str | None], expected: str | None) -> None:
+def test_the_speaker_is_who_every_document_names(
+    speakers: list[str | None], expected: str | None, disputed: tuple[str, ...]
+) -> None:
     documents = {f"d{i}": doc(f"d{i}", i + 1) for i in range(len(speakers))}
-    quotes = [quote(f"d{i}", ATMOSPHERE, speaker) for i, speaker in enumerate(speakers)]
+    quotes = []
+    for i, printed in enumerate(speakers):
+        speaker, _, role = (printed or "").partition("|")
+        found = quote(f"d{i}", ATMOSPHERE, speaker or None)
+        quotes.append(replace(found, speaker_role=role or None))
     (cluster,) = find_overlaps(quotes, documents)
     assert cluster.canonical_quote_id == quotes[0].id
     assert cluster.speaker == expected
+    assert cluster.disputed_speakers == disputed
+    assert [m.speaker for m in cluster.members if m.quote_id == quotes[0].id] == [quotes[0].speaker]
 
 
 def test_clusters_do_not_depend_on_input_order() -> None:
@@ -530,3 +552,83 @@ def test_the_candidate_index_can_be_replaced() -> None:
     engine.add(SEED_QUOTES)
     assert index.postings  # the engine did use it
     assert engine.clusters(DOCS) == find_overlaps(SEED_QUOTES, DOCS)
+
+
+# ---- statements that only look alike --------------------------------------------------
+
+READY = "We are ready to talk to the United States about strategic stability"
+NOT_READY = "We are not ready to talk to the United States about Ukraine"
+SANCTIONS = "The United States must understand that sanctions will not work"
+
+
+def test_the_opposite_statement_is_no_fragment_of_the_first() -> None:
+    ready = [quote(d, READY) for d in "ab"]
+    not_ready = quote("a", NOT_READY)
+    assert compare_quotes(not_ready, ready[0]) is None
+    clusters = find_overlaps([*ready, not_ready], {})
+    assert [c.quote_ids for c in clusters] == [tuple(q.id for q in ready)]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("We will pay the bill in full this year", "We will not pay the bill in full this year"),
+        ("Russia is ready for a ceasefire now", "Russia is never ready for a ceasefire now"),
+        ("They can win the war this year", "They can't win the war this year"),
+    ],
+)
+def test_a_negation_blocks_an_edited_link(first: str, second: str) -> None:
+    assert compare_quotes(quote("a", first), quote("b", second)) is None
+
+
+def test_a_fragment_really_is_contained() -> None:
+    long = quote("a", READY)
+    assert (link := compare_quotes(quote("b", "We are ready to talk to the United States"), long))
+    assert link.relation is Relation.FRAGMENT
+    # Most of it aligns, but "Ukraine" is nowhere in the long quote.
+    assert (
+        compare_quotes(quote("b", "We are ready to talk to the United States about Ukraine"), long)
+        is None
+    )
+
+
+def test_two_speakers_link_only_word_for_word() -> None:
+    lavrov = quote("a", SANCTIONS, "Sergei Lavrov")
+    never = quote("b", SANCTIONS.replace("not", "never"), PESKOV)
+    same = quote("c", SANCTIONS, PESKOV)
+    its = quote("d", SANCTIONS.replace("must", "must,"), PESKOV)
+    assert compare_quotes(lavrov, never) is None  # one word apart, two people: not linked
+    assert (link := compare_quotes(lavrov, same)) and link.relation is Relation.VERBATIM
+    assert (link := compare_quotes(lavrov, its)) and link.relation is Relation.VERBATIM
+    assert (link := compare_quotes(same, never)) and link.relation is Relation.EDITED
+
+
+def test_the_same_words_under_two_names_show_the_dispute_whatever_the_order() -> None:
+    documents = {d: doc(d, n) for n, d in enumerate("abc", start=1)}
+    quotes = [
+        quote("a", SANCTIONS, "Sergei Lavrov"),
+        quote("b", SANCTIONS.replace("not", "never"), PESKOV),
+        quote("c", SANCTIONS, PESKOV),
+    ]
+    expected = None
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        engine = OverlapEngine()
+        for i in order:  # one at a time: the same words under another name still link
+            engine.add([quotes[i]])
+        (cluster,) = engine.clusters(documents)
+        assert cluster.speaker is None
+        assert cluster.disputed_speakers == (PESKOV, "Sergei Lavrov")
+        assert {m.quote_id: m.speaker for m in cluster.members} == {q.id: q.speaker for q in quotes}
+        expected = expected or cluster
+        assert cluster == expected
+
+
+def test_a_partial_quote_joins_only_in_a_voice_the_cluster_names() -> None:
+    whole = [quote(d, f"{PHENOMENAL}. {BASIS}") for d in "ab"]
+    by_lavrov = quote("c", "phenomenally close", "Sergei Lavrov", partial=True)
+    by_kremlin = quote("c", "phenomenally close", "Kremlin", partial=True)
+    assert clusters_holding(find_overlaps([*whole, by_lavrov], {}), by_lavrov) == []
+    assert clusters_holding(find_overlaps([*whole, by_kremlin], {}), by_kremlin) == []
+    spokesman = replace(whole[1], speaker_role="Kremlin spokesman")
+    (holder,) = clusters_holding(find_overlaps([whole[0], spokesman, by_kremlin], {}), by_kremlin)
+    assert holder.speaker == PESKOV

@@ -102,3 +102,10 @@ def test_with_speakers_adds_only_names_the_book_does_not_know() -> None:
     assert [s.name for s in grown.speakers] == ["Dmitry Peskov", "Jane Roe"]
     assert book.with_speakers([Speaker("Dmitry Peskov")]) is book
     assert grown.get("jane roe") == Speaker("Jane Roe")
+
+
+def test_fold_strips_accents_of_every_script() -> None:
+    assert fold("Nguyễn Phú Trọng") == "nguyen phu trong"
+    assert fold("Σωκράτης") == fold("ΣΩΚΡΑΤΗΣ") == "σωκρατησ"  # casefold: one sigma
+    assert fold("Erdog\u0306an") == fold("Erdoğan") == "erdogan"
+    assert fold("Йосиф") == "иосиф"

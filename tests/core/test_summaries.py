@@ -322,3 +322,20 @@ def test_our_summaries_are_not_worse_than_lead_3(all_documents: dict[str, Docume
     # Where the article opens with background, the lead misses the news and we must not.
     for name in ("001_824f32114a763518.txt", "004_91b2cf10b7b235b0.txt"):
         assert scores[name][0] > scores[name][1], (name, figures)
+
+
+def test_a_book_length_article_is_still_summarised_from_its_lead() -> None:
+    lead = (
+        "MOSCOW (Reuters) – The Kremlin said on Monday it was ready to resume arms control "
+        "talks with Washington after a two-year pause."
+    )
+    filler = (
+        "Delegates from both sides met again in Geneva on day {n} to discuss the agenda, "
+        "a spokesman for the hosts said afterwards."
+    )
+    body = "\n\n".join([lead, *(filler.format(n=n) for n in range(5_000))])
+    document = read_article(f"Kremlin ready to resume arms control talks\n\n{body}", source="t")
+    summary = summarise(document)
+    assert len(summary.sentences) == 3
+    assert summary.sentences[0].text == lead.removeprefix("MOSCOW (Reuters) – ")
+    assert all(document.text[s.start : s.end].strip() for s in summary.sentences)

@@ -2,9 +2,20 @@
 
 It serves what a plain `discord.Client` (discord.py 2.7) touches: login, application
 commands, interaction callbacks, webhook follow-ups and channel messages, and a gateway
-websocket that speaks HELLO, heartbeat ACK, IDENTIFY → READY and RESUME → RESUMED.
-Every request and gateway frame is recorded for assertions, and failures can be
-scripted per route ("429 twice", "503 once", "create the message but answer 503").
+websocket that speaks HELLO, heartbeat ACK, IDENTIFY → READY, RESUME → RESUMED, and
+INVALID_SESSION (op 9) when a session it forgot is resumed. Every request and gateway
+frame is recorded for assertions, and failures can be scripted per route ("429 twice",
+"503 once", "create the message but answer 503", "drop the connection").
+
+Interaction responses follow Discord's documented rules ("Create Followup Message" in
+the interactions reference): after a deferral (callback type 5) the original response is
+a loading message with the deferral's visibility; the first follow-up POST then edits it
+instead of creating a message, and its ephemeral flag is ignored. `interactions` holds
+what each user would see.
+
+Like Discord, it drops a channel message whose `nonce` it saw from the bot within the
+last few minutes (`nonce_window_seconds`, measured by `clock`, which a test may share
+with the bot's), and not after that. An answer can be held back until released.
 
 Two of discord.py's expectations shape the replies: the Content-Type must be exactly
 `application/json` (a charset suffix makes it read the body as text), and a 429 must
@@ -17,6 +28,7 @@ import asyncio
 import fnmatch
 import itertools
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +38,11 @@ from aiohttp import WSMsgType, web
 API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway"
 EPHEMERAL = 64
+LOADING = 128  # the message flag of a deferred response that is still "thinking…"
+UNKNOWN_MESSAGE = 10008
+UNKNOWN_WEBHOOK = 10015
+ALREADY_ACKNOWLEDGED = 40060
+DROPPED = 599  # recorded as the status of a request whose connection the fake dropped
 TIMESTAMP = "2016-11-10T12:00:00+00:00"
 
 Json = dict[str, Any]
@@ -49,6 +66,25 @@ class _ScriptedFailure:
     remaining: int
     retry_after: float | None
     apply_first: bool  # do the work, then answer with the failure (a lost response)
+    drop: bool  # close the connection instead of answering: a network error
+    skip: int = 0  # matching calls to let through first
+
+
+@dataclass
+class InteractionState:
+    """One interaction as Discord keeps it, by token: its response and follow-ups."""
+
+    callback: int | None = None  # the response type: 4 (message), 5 (deferred), 8 ...
+    original: Json | None = None  # the original response message, once there is one
+    loading: bool = False  # deferred, and not edited yet
+    deleted: bool = False  # the original response was deleted
+    followups: list[Json] = field(default_factory=list)
+
+    @property
+    def visible(self) -> list[Json]:
+        """The messages the user sees at the end, original first; flags tell who else does."""
+        original = [] if self.original is None or self.deleted else [self.original]
+        return original + self.followups
 
 
 @dataclass
@@ -65,6 +101,9 @@ class FakeDiscord:
     application_id: int = 100000000000000001
     bot_user_id: int = 100000000000000002
     heartbeat_interval_ms: int = 41250
+    port: int = 0  # 0: any free port; a test may start a fake at a port chosen earlier
+    nonce_window_seconds: float = 300.0  # how long a message nonce is remembered
+    clock: Callable[[], float] = time.monotonic  # seconds, for the nonce window
 
     requests: list[RecordedRequest] = field(default_factory=list)
     gateway_frames: list[Json] = field(default_factory=list)  # what the client sent
@@ -74,6 +113,7 @@ class FakeDiscord:
     channel_messages: dict[int, list[Json]] = field(default_factory=dict)
     followups: list[Json] = field(default_factory=list)
     commands: dict[int | None, list[Json]] = field(default_factory=dict)  # None: global
+    interactions: dict[str, InteractionState] = field(default_factory=dict)  # by token
 
     _failures: list[_ScriptedFailure] = field(default_factory=list)
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
@@ -81,6 +121,9 @@ class FakeDiscord:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(2 * 10**17))
     _runner: web.AppRunner | None = None
     _port: int = 0
+    _nonces: dict[tuple[int, str], tuple[float, Json]] = field(default_factory=dict)
+    _held: dict[tuple[str, str], int] = field(default_factory=dict)
+    _release: asyncio.Event | None = None
     _changed: asyncio.Condition | None = None
     _gateway_open: asyncio.Event | None = None
 
@@ -90,12 +133,13 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._gateway_open = asyncio.Event()
         self._gateway_open.set()
+        self._release = asyncio.Event()
         app = web.Application()
         app.router.add_get(GATEWAY_PATH, self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self._port = self._runner.addresses[0][1]
         return self
@@ -103,6 +147,7 @@ class FakeDiscord:
     async def __aexit__(self, *exc_info: object) -> None:
         assert self._gateway_open is not None and self._runner is not None
         self._gateway_open.set()
+        self.release()
         for socket in list(self._sockets):
             await socket.close()
         await self._runner.cleanup()
@@ -126,11 +171,30 @@ class FakeDiscord:
         times: int = 1,
         retry_after: float | None = None,
         apply_first: bool = False,
+        drop: bool = False,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` matching calls with `status` (429s carry `retry_after`)."""
+        """Answer the next `times` matching calls with `status` (429s carry `retry_after`),
+        or with `drop`, close the connection without an answer; after letting `after`
+        matching calls through."""
         self._failures.append(
-            _ScriptedFailure(method, path_glob, status, times, retry_after, apply_first)
+            _ScriptedFailure(
+                method, path_glob, status, times, retry_after, apply_first, drop, skip=after
+            )
         )
+
+    def hold_answer(self, method: str, path_glob: str, *, after: int = 0) -> None:
+        """Carry out the matching call that follows `after` more, then keep its answer
+        back until `release()`: Discord has stored the message, the bot does not know."""
+        self._held[(method, path_glob)] = after
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release.set()
+
+    def forget_sessions(self) -> None:
+        """Discord drops every session: a RESUME gets INVALID_SESSION (op 9, not resumable)."""
+        self.sessions.clear()
 
     def calls(self, method: str, path_glob: str) -> list[RecordedRequest]:
         return [
@@ -237,11 +301,29 @@ class FakeDiscord:
         payload = json.loads(body) if body else None
         failure = self._take_failure(request.method, path)
         if failure is not None and not failure.apply_first:
-            return await self._record(request, path, payload, self._failure_response(failure))
-        response = self._route(request, path, payload)
-        if failure is not None:
             response = self._failure_response(failure)
-        return await self._record(request, path, payload, response)
+        else:
+            response = self._route(request, path, payload)
+            if failure is not None:
+                response = self._failure_response(failure)
+        if failure is not None and failure.drop:
+            assert request.transport is not None
+            request.transport.close()  # the client sees the server disconnect
+            response = web.Response(status=DROPPED)
+        recorded = await self._record(request, path, payload, response)
+        await self._hold(request.method, path)
+        return recorded
+
+    async def _hold(self, method: str, path: str) -> None:
+        for key, after in list(self._held.items()):
+            if key[0] == method and fnmatch.fnmatchcase(path, key[1]):
+                if after == 0:
+                    del self._held[key]
+                    assert self._release is not None
+                    await self._release.wait()
+                else:
+                    self._held[key] = after - 1
+                return
 
     async def _record(
         self, request: web.Request, path: str, payload: Any, response: web.Response
@@ -278,14 +360,14 @@ class FakeDiscord:
                 return _json(self._store_commands(None, payload))
             case "PUT", ["applications", a, "guilds", guild, "commands"] if a == app:
                 return _json(self._store_commands(int(guild), payload))
-            case "POST", ["interactions", interaction_id, _token, "callback"]:
-                return _json(self._callback(interaction_id, payload))
-            case "POST", ["webhooks", a, _token] if a == app:
-                message = self._message(400, payload, webhook=True)
-                self.followups.append(message)
-                return _json(message)
-            case "DELETE", ["webhooks", a, _token, "messages", "@original"] if a == app:
-                return web.Response(status=204)
+            case "POST", ["interactions", interaction_id, token, "callback"]:
+                return self._callback(interaction_id, token, payload)
+            case "POST", ["webhooks", a, token] if a == app:
+                return self._followup(token, payload)
+            case "PATCH", ["webhooks", a, token, "messages", "@original"] if a == app:
+                return self._edit_original(token, payload)
+            case "DELETE", ["webhooks", a, token, "messages", "@original"] if a == app:
+                return self._delete_original(token)
             case "POST", ["channels", channel, "messages"]:
                 return _json(self._channel_message(int(channel), payload))
             case "GET", ["channels", channel, "messages"]:
@@ -297,6 +379,9 @@ class FakeDiscord:
     def _take_failure(self, method: str, path: str) -> _ScriptedFailure | None:
         for failure in self._failures:
             if failure.method == method and fnmatch.fnmatchcase(path, failure.path_glob):
+                if failure.skip > 0:
+                    failure.skip -= 1
+                    return None
                 failure.remaining -= 1
                 if failure.remaining <= 0:
                     self._failures.remove(failure)
@@ -330,7 +415,9 @@ class FakeDiscord:
                     "nsfw": False,
                     "contexts": [0, 1, 2],
                     "integration_types": [0],
+                    # a guild's commands carry its id; global ones the old DM default
                     **({"guild_id": str(guild_id)} if guild_id is not None else {}),
+                    **({"dm_permission": True} if guild_id is None else {}),
                     **{k: v for k, v in command.items() if k != "options"},
                     **({"options": options} if options else {}),
                 }
@@ -338,29 +425,84 @@ class FakeDiscord:
         self.commands[guild_id] = stored
         return stored
 
-    def _callback(self, interaction_id: str, payload: Json) -> Json:
+    # Interaction responses
+
+    def _callback(self, interaction_id: str, token: str, payload: Json) -> web.Response:
+        state = self.interactions.setdefault(token, InteractionState())
+        if state.callback is not None:
+            return _error(400, "Interaction has already been acknowledged.", ALREADY_ACKNOWLEDGED)
         kind = payload["type"]
-        flags = (payload.get("data") or {}).get("flags", 0)
-        return {
-            "interaction": {
-                "id": interaction_id,
-                "type": 2,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(flags & EPHEMERAL),
-            },
-            "resource": {"type": kind},
-        }
+        data = payload.get("data") or {}
+        flags = data.get("flags") or 0
+        state.callback = kind
+        resource: Json = {"type": kind}
+        if kind in (4, 5):
+            state.loading = kind == 5
+            shown = flags & EPHEMERAL | (LOADING if state.loading else 0)
+            state.original = self._message(400, {**data, "flags": shown}, webhook=True)
+            resource["message"] = state.original
+        return _json(
+            {
+                "interaction": {
+                    "id": interaction_id,
+                    "type": 2,
+                    "response_message_id": state.original["id"] if state.original else None,
+                    "response_message_loading": state.loading,
+                    "response_message_ephemeral": bool(flags & EPHEMERAL),
+                },
+                "resource": resource,
+            }
+        )
+
+    def _followup(self, token: str, payload: Json) -> web.Response:
+        state = self.interactions.get(token)
+        if state is None or state.callback is None:
+            return _error(404, "Unknown Webhook", UNKNOWN_WEBHOOK)
+        if state.loading:
+            # Documented: directly after a deferral this edits the loading message, and
+            # the ephemeral flag is ignored: the deferral's visibility stays.
+            return self._edit_original(token, payload)
+        message = self._message(400, payload, webhook=True)
+        state.followups.append(message)
+        self.followups.append(message)
+        return _json(message)
+
+    def _edit_original(self, token: str, payload: Json) -> web.Response:
+        state = self.interactions.get(token)
+        if state is None or state.original is None or state.deleted:
+            return _error(404, "Unknown Message", UNKNOWN_MESSAGE)
+        if "content" in payload:
+            state.original["content"] = payload["content"] or ""
+        if "embeds" in payload:
+            state.original["embeds"] = payload["embeds"] or []
+        state.original["flags"] &= EPHEMERAL  # no longer loading; visibility never changes
+        state.loading = False
+        return _json(state.original)
+
+    def _delete_original(self, token: str) -> web.Response:
+        state = self.interactions.get(token)
+        # Only a response that exists as a message can be deleted. Discord's docs say
+        # nothing of deleting a deferral still "thinking…" (it used to fail with Unknown
+        # Message, discord-api-docs#2739), so the fake refuses it: the bot must not rely on it.
+        if state is None or state.original is None or state.deleted or state.loading:
+            return _error(404, "Unknown Message", UNKNOWN_MESSAGE)
+        state.deleted = True
+        return web.Response(status=204)
 
     def _channel_message(self, channel_id: int, payload: Json) -> Json:
         messages = self.channel_messages.setdefault(channel_id, [])
         nonce = payload.get("nonce")
+        now = self.clock()
         if nonce is not None and payload.get("enforce_nonce"):
-            # Discord returns the earlier message instead of creating a second one.
-            for message in messages:
-                if message.get("nonce") == nonce:
-                    return message
+            # Within the window Discord returns the earlier message instead of creating
+            # a second one; after it, the nonce is forgotten.
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and now - seen[0] < self.nonce_window_seconds:
+                return seen[1]
         message = self._message(channel_id, payload, webhook=False)
         messages.append(message)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (now, message)
         return message
 
     def _message(self, channel_id: int, payload: Json, *, webhook: bool) -> Json:
@@ -484,6 +626,10 @@ class FakeDiscord:
         assert self._changed is not None
         async with self._changed:
             self._changed.notify_all()
+
+
+def _error(status: int, message: str, code: int) -> web.Response:
+    return _json({"message": message, "code": code}, status=status)
 
 
 def _json(

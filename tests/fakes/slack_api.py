@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,6 +33,7 @@ _MAX_BLOCKS = 50
 _MAX_SECTION_TEXT = 3000
 _MAX_HEADER_TEXT = 150
 _MAX_CONTEXT_ELEMENTS = 10
+_MAX_RESPONSE_URL_POSTS = 5  # Slack's limit per response_url; then it answers 404 used_url
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Recorded:
     body: Mapping[str, Any]
     status: int  # what the fake answered
     ok: bool
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ class FakeSlack:
         self.port = 0
         self.history_allowed = True  # False: answer conversations.history with missing_scope
         self._held: dict[str, int] = {}  # method: calls to let through before holding one
+        self._dropped: dict[str, int] = {}  # method: calls to let through before dropping one
+        self._kept_out: dict[str, str] = {}  # channel: the error posting there gets
+        self.connections = 0  # Socket Mode websockets opened so far
         self._release = asyncio.Event()
 
     async def __aenter__(self) -> FakeSlack:
@@ -161,6 +167,22 @@ class FakeSlack:
     def release(self) -> None:
         self._release.set()
 
+    def drop_answer(self, method: str, *, after: int = 0) -> None:
+        """Carry out the call of `method` that follows `after` more, then close the
+        connection without answering: Slack has stored the message, and the client sees
+        the server disconnect (what slack-sdk's connection-error handler would retry)."""
+        self._dropped[method] = after
+
+    def keep_out(self, channel: str, *, error: str = "not_in_channel") -> None:
+        """The bot is not in `channel`: chat.postMessage and chat.postEphemeral there fail
+        with `error` (`not_in_channel`, or `channel_not_found` for DMs and private ones)."""
+        self._kept_out[channel] = error
+
+    async def drop_sockets(self) -> None:
+        """Close every Socket Mode websocket from Slack's side."""
+        for ws in list(self._sockets):
+            await ws.close()
+
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
 
@@ -218,6 +240,13 @@ class FakeSlack:
                 await self._release.wait()
             else:
                 self._held[method] -= 1
+        if method in self._dropped:
+            if self._dropped[method] == 0:
+                del self._dropped[method]
+                assert request.transport is not None
+                request.transport.close()
+            else:
+                self._dropped[method] -= 1
         return web.json_response(answer, status=status, headers=headers)
 
     def _answer(self, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,6 +278,9 @@ class FakeSlack:
             ]
             return {"ok": True, "messages": newest_first[: int(body.get("limit", 100))]}
         if method in ("chat.postMessage", "chat.postEphemeral"):
+            kept_out = self._kept_out.get(str(body.get("channel")))
+            if kept_out is not None:
+                return {"ok": False, "error": kept_out}
             errors = block_errors(body)
             if errors:
                 return {"ok": False, "error": "invalid_blocks", "errors": errors}
@@ -260,17 +292,22 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await _body(request)
+        used = [r for r in self.calls(RESPONSE_URL) if r.path == request.path and r.ok]
         errors = block_errors(body)
-        status = 400 if errors else 200
+        status, text = (400, "invalid_blocks") if errors else (200, "ok")
+        if len(used) >= _MAX_RESPONSE_URL_POSTS:
+            status, text = 404, "used_url"
+        ok = status == 200
         await self._record(
-            Recorded(RESPONSE_URL, request.path, dict(request.headers), body, status, not errors)
+            Recorded(RESPONSE_URL, request.path, dict(request.headers), body, status, ok)
         )
-        return web.Response(status=status, text="invalid_blocks" if errors else "ok")
+        return web.Response(status=status, text=text)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.connections += 1
         await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
         await self._notify()  # send_envelope may be waiting for a connection
         try:

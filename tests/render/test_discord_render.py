@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot import messages as m
 from bot.render.discord import (
     DESCRIPTION_LIMIT,
     EMBEDS_PER_MESSAGE,
-    EMPTY_REPLY,
     ERROR_COLOUR,
     FOOTER_LIMIT,
     MESSAGE_TOTAL_LIMIT,
@@ -268,7 +268,7 @@ def test_many_short_items_never_exceed_ten_embeds_per_message() -> None:
 
 def test_an_empty_reply_still_says_something() -> None:
     [[embed]] = payloads(render_messages(Reply(title="")))
-    assert embed["description"] == EMPTY_REPLY
+    assert embed["description"] == m.EMPTY_REPLY
 
 
 def test_a_title_only_reply_is_one_embed() -> None:
@@ -299,3 +299,64 @@ def test_a_heading_stays_with_the_first_item_and_items_are_bold_when_not_quoted(
     assert (
         embed["description"] == "**Commands**\n**quotes \\<speaker> [since]**\nQuotes by a speaker"
     )
+
+
+def test_notes_follow_the_quote_each_on_a_line_escaped() -> None:
+    note = "Press TV — edited: …trust takes [-years-] {+many+} to *achieve* @everyone"
+    item = Item(text="An atmosphere", detail="Peskov", quoted=True, notes=(note, "TASS — x"))
+    [message] = render_messages(Reply(title="t", sections=(Section(items=(item,)),)))
+    assert message.embeds[0].description == (
+        f"> An atmosphere\n— Peskov\n• {escape_text(note)}\n• TASS — x"
+    )
+    assert "@everyone" not in (message.embeds[0].description or "")
+
+
+def test_many_long_notes_are_split_within_limits_losing_nothing() -> None:
+    notes = tuple(
+        f"Outlet {n} — edited: " + " ".join(f"n{n}w{w}" for w in range(300)) for n in range(12)
+    )
+    item = Item(text="Statement", detail="Peskov", quoted=True, notes=notes)
+    messages = render_messages(Reply(title="t", sections=(Section(items=(item,)),)))
+    assert_within_limits(messages)
+    assert len(messages) > 1
+    text = descriptions(messages)
+    assert re.findall(r"n\d+w\d+", text) == [f"n{n}w{w}" for n in range(12) for w in range(300)]
+    assert text.count("• Outlet") == 12
+
+
+# A digest's part marks
+
+
+@pytest.mark.parametrize(
+    "footnote",
+    ["since 2025-03-09 · ref 0123456789", "x " * 1100 + "ref 0123456789", ""],
+    ids=["short", "too-long-for-a-footer", "none"],
+)
+def test_every_message_of_a_digest_ends_with_its_part_mark_within_limits(footnote: str) -> None:
+    ref = "ref 0123456789"
+    # Blocks that fill messages to the last unit the limits allow.
+    items = tuple(Item(text="w" * 2990) for _ in range(7))
+    reply = Reply(title="briefbot digest", sections=(Section(items=items),), footnote=footnote)
+
+    marked = render_messages(reply, ref=ref)
+
+    assert_within_limits(marked)
+    parts = len(marked)
+    assert parts > 2
+    footers = [p[-1]["footer"]["text"] for p in payloads(marked)]
+    for number, footer in enumerate(footers, start=1):
+        assert footer.endswith(f"{ref} · part {number} of {parts}")
+    assert footers.count(f"{ref} · part {parts} of {parts}") == (
+        0 if footnote.startswith("since") else 1
+    )
+    # The same content as without marks, in order (page breaks may fall elsewhere).
+    plain = descriptions(render_messages(reply))
+    assert "".join(descriptions(marked).split()) == "".join(plain.split())
+
+
+def test_a_one_message_digest_carries_its_reference_alone() -> None:
+    reply = Reply(title="briefbot digest", footnote="since 2025-03-09 · ref 0123456789")
+    [message] = payloads(render_messages(reply, ref="ref 0123456789"))
+    assert message[-1]["footer"]["text"] == "since 2025-03-09 · ref 0123456789"
+    [bare] = payloads(render_messages(Reply(title="briefbot digest"), ref="ref 0123456789"))
+    assert bare[-1]["footer"]["text"] == "ref 0123456789"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.render.markdown import escape, link, render
+from bot.render.markdown import escape, link, render, render_text
 from bot.reply import Item, Link, Reply, Section
 
 HOSTILE = "[x](http://evil) <script>alert(1)</script> **bold** @everyone <@123> `code` ~~s~~ |a|"
@@ -144,3 +144,81 @@ def test_nothing_is_cut() -> None:
     markdown = render(reply)
     assert long_text in markdown
     assert all(f"- **q{n}**" in markdown for n in range(500))
+
+
+NOTE = "Press TV — edited: …trust takes [-years-] {+many years+} to *achieve*"
+
+
+def test_notes_follow_their_item_escaped() -> None:
+    reply = Reply(
+        title="t",
+        sections=(
+            Section(
+                items=(
+                    Item(text="An atmosphere", detail="Peskov", quoted=True, notes=(NOTE,)),
+                    Item(text="plain", notes=("# not a heading",)),
+                )
+            ),
+        ),
+    )
+    assert render(reply) == (
+        "# t\n"
+        "\n"
+        "> “An atmosphere”\n"
+        "> — Peskov\n"
+        "> - Press TV — edited: …trust takes \\[-years-\\] {+many years+} to \\*achieve\\*\n"
+        "\n"
+        "- **plain**\n"
+        "  - \\# not a heading\n"
+    )
+
+
+def test_a_quote_of_several_lines_stays_inside_its_blockquote() -> None:
+    reply = Reply(title="t", sections=(Section(items=(Item(text="one\n# two", quoted=True),)),))
+    assert render(reply) == "# t\n\n> “one\n> \\# two”\n"
+
+
+def test_the_terminal_shows_the_same_layout_without_escapes() -> None:
+    reply = Reply(
+        title="quotes <speaker> [since]",
+        sections=(
+            Section(
+                heading="Repeated",
+                items=(
+                    Item(
+                        text="**bold** [x](http://evil)",
+                        detail="Kremlin · 3 outlets",
+                        links=(
+                            Link("Reuters", "https://reuters.example/1"),
+                            Link("TASS", "javascript:alert(1)"),
+                        ),
+                        quoted=True,
+                        notes=(NOTE,),
+                    ),
+                    Item(text="snake_case", detail="1 quote"),
+                ),
+            ),
+        ),
+        footnote="Showing 2 of 10_",
+    )
+    assert render_text(reply) == (
+        "# quotes <speaker> [since]\n"
+        "\n"
+        "## Repeated\n"
+        "\n"
+        "> “**bold** [x](http://evil)”\n"
+        "> — Kremlin · 3 outlets · Reuters (https://reuters.example/1), TASS\n"
+        f"> - {NOTE}\n"
+        "\n"
+        "- snake_case\n"
+        "  1 quote\n"
+        "\n"
+        "Showing 2 of 10_\n"
+    )
+    assert "\\" not in render_text(reply)
+
+
+def test_the_terminal_drops_control_characters_that_could_drive_it() -> None:
+    hostile = "red\x1b[31m bell\x07 back\rspace \u202eevil\u202c tab\there"
+    shown = render_text(Reply(title=hostile, sections=(Section(text="a\nb"),)))
+    assert shown == "# red[31m bell backspace evil tab\there\n\na\nb\n"

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from bot.render.slack import (
+    FALLBACK_MAX,
     MESSAGE_TEXT_BUDGET,
     Message,
     block_text_size,
+    escape_mrkdwn,
     link,
     render_messages,
     split_text,
@@ -132,6 +134,38 @@ def test_mrkdwn_formatting_characters_in_a_quote_are_neutralised() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "overlaps [min_outlets] [limit]",
+        "overlaps min_outlets:3",
+        "a snake_case_name, 2*3*4 and x~y",
+        "see https://example.com/some_page_name?a_b=c~d",
+        "Peskov_said",
+    ],
+)
+def test_markers_inside_words_are_left_as_typed_so_they_can_be_copied(text: str) -> None:
+    [message] = render_messages(Reply(title="t", sections=(Section(items=(Item(text=text),)),)))
+
+    assert escape_mrkdwn(text) == text
+    assert texts(message)[1] == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("_italic_", "\u02cditalic\u02cd"),
+        ("(*bold*)", "(\u2217bold\u2217)"),
+        ("snake_case_", "snake_case\u02cd"),  # the last one could close an italic
+        ("__init__", "\u02cd\u02cdinit\u02cd\u02cd"),
+        ("Путин_сказал_", "Путин\u02cdсказал\u02cd"),  # only ASCII counts as a word here
+        ("x `code` ~c~", "x \u02cbcode\u02cb \u223cc\u223c"),
+    ],
+)
+def test_markers_at_a_word_boundary_are_neutralised(text: str, expected: str) -> None:
+    assert escape_mrkdwn(text) == expected
+
+
+@pytest.mark.parametrize(
     ("target", "expected"),
     [
         (
@@ -201,6 +235,33 @@ def test_a_title_too_long_for_a_header_is_kept_whole_in_sections() -> None:
     assert block_errors(message) == []
 
 
+def test_the_fallback_text_is_capped_while_the_blocks_keep_the_whole_title() -> None:
+    title = "Headline & <more> " + "word " * 12_000  # 60,000+ characters
+    items = tuple(Item(text=f"item {i} " + "x" * 2500) for i in range(12))
+    reply = Reply(title=title, sections=(Section(items=items),), is_error=True)
+
+    messages = render_messages(reply)
+
+    assert len(messages) > 1
+    for number, message in enumerate(messages, start=1):
+        text = message["text"]
+        assert len(text) <= FALLBACK_MAX
+        assert text.startswith(":warning: Headline &amp; &lt;more&gt; word word")
+        assert text.endswith(f"word… (part {number} of {len(messages)})")
+        assert block_errors(message) == []
+    whole = squash("".join(restore(t) for t in content(messages)))
+    assert squash(title) in whole.replace("*", "")  # in bold sections, every word
+
+
+def test_a_short_title_is_the_whole_fallback() -> None:
+    title = "x" * (FALLBACK_MAX - len(" (part 2 of 2)"))
+    items = tuple(Item(text=f"item {i} " + "x" * 2500) for i in range(6))
+
+    messages = render_messages(Reply(title=title, sections=(Section(items=items),)))
+
+    assert [m["text"] for m in messages] == [f"{title} (part {n} of 2)" for n in (1, 2)]
+
+
 def test_an_error_reply_is_marked() -> None:
     [message] = render_messages(Reply(title="`since` must be a date", is_error=True))
 
@@ -227,3 +288,64 @@ def test_split_text_never_cuts_an_entity_and_loses_nothing() -> None:
     assert "".join(pieces) == text
     assert all(len(p) <= 100 for p in pieces)
     assert all(re.fullmatch(r"(?:&(?:amp|lt|gt);)*(?:tail)?", p) for p in pieces)
+
+
+def test_notes_follow_the_quote_escaped_and_within_limits() -> None:
+    note = "Press TV — edited: …takes [-years-] {+many+} to *achieve* <!channel>"
+    item = Item(text="An atmosphere", detail="Peskov", quoted=True, notes=(note,))
+    [message] = render_messages(Reply(title="t", sections=(Section(items=(item,)),)))
+    [section] = [t for t in texts(message) if t.startswith("> ")]
+    assert section.split("\n") == ["> An atmosphere", "Peskov", "• " + escape_mrkdwn(note)]
+    assert "<!channel>" not in json.dumps(message)
+    many = Item(
+        text="S",
+        quoted=True,
+        notes=tuple(
+            f"Outlet {n} — " + " ".join(f"n{n}w{w}" for w in range(400)) for n in range(20)
+        ),
+    )
+    messages = render_messages(Reply(title="t", sections=(Section(items=(many,)),)))
+    assert len(messages) > 1
+    for found in messages:
+        assert block_errors(found) == []
+    text = " ".join(content(messages))
+    assert re.findall(r"n\d+w\d+", text) == [f"n{n}w{w}" for n in range(20) for w in range(400)]
+
+
+# A digest's part marks
+
+
+def test_every_message_of_a_digest_ends_with_its_part_mark_within_limits() -> None:
+    ref = "ref 0123456789"
+    items = tuple(Item(text=f"story {n}") for n in range(130))  # many small blocks
+    reply = Reply(
+        title="briefbot digest",
+        sections=(Section(items=items),),
+        footnote=f"since 2025-03-09 · {ref}",
+    )
+
+    marked = render_messages(reply, ref=ref)
+
+    parts = len(marked)
+    assert parts > 2
+    for number, message in enumerate(marked, start=1):
+        assert block_errors(message) == []
+        last = message["blocks"][-1]
+        assert last["type"] == "context"
+        assert last["elements"][-1]["text"].endswith(f"{ref} · part {number} of {parts}")
+    # On the last message the mark extends the footnote rather than repeating it.
+    assert marked[-1]["blocks"][-1]["elements"][-1]["text"] == (
+        f"since 2025-03-09 · {ref} · part {parts} of {parts}"
+    )
+    unmarked = render_messages(reply)
+    assert [b for m in unmarked for b in m["blocks"] if b["type"] != "context"] == [
+        b for m in marked for b in m["blocks"] if b["type"] != "context"
+    ]
+
+
+def test_a_one_message_digest_carries_its_reference_alone() -> None:
+    ref = "ref 0123456789"
+    [message] = render_messages(Reply(title="briefbot digest", footnote=f"since · {ref}"), ref=ref)
+    assert message["blocks"][-1]["elements"][-1]["text"] == f"since · {ref}"
+    [bare] = render_messages(Reply(title="briefbot digest"), ref=ref)
+    assert bare["blocks"][-1]["elements"][-1]["text"] == ref

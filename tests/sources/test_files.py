@@ -216,6 +216,36 @@ def test_a_utf16_file_with_a_byte_order_mark_decodes(tmp_path: Path, encoding: s
     assert only(load_path(tmp_path / "notepad.txt")).text == ARTICLE
 
 
+def test_utf8_with_a_few_damaged_bytes_stays_utf8_with_a_warning(tmp_path: Path) -> None:
+    text = "Talks resume\n\n“Good words are spoken here,” said Tom Hall of the café.\n"
+    damaged = text.encode("utf-8") + b"\xff\xfe bad bytes \x80\x81\n"
+    (tmp_path / "damaged.txt").write_bytes(damaged)
+    (tmp_path / "clean.txt").write_text(ARTICLE, encoding="utf-8")
+    report = load_path(tmp_path)
+    assert report.problems == ()
+    by_name = {Path(d.source).name: d for d in report.documents}
+    document = by_name["damaged.txt"]
+    # Read as UTF-8, not guessed as a Cyrillic code page ("тАЬGood words…тАЭ").
+    assert document.text.startswith(text)
+    assert document.text.count("\ufffd") == 4
+    (warning,) = report.warnings
+    assert Path(warning.path).name == "damaged.txt"
+    assert warning.reason.startswith("4 stretch(es) of bytes are not valid UTF-8")
+
+
+def test_a_clean_file_has_no_warning(tmp_path: Path) -> None:
+    (tmp_path / "clean.txt").write_text(ARTICLE, encoding="utf-8")
+    assert load_path(tmp_path).warnings == ()
+
+
+def test_windows_1252_smart_quotes_are_not_taken_for_damaged_utf8(tmp_path: Path) -> None:
+    text = "Headline here\n\n“We will stay,” said Maria López, the mayor. “Always.”\n"
+    (tmp_path / "cp1252.txt").write_bytes(text.encode("cp1252"))
+    report = load_path(tmp_path)
+    assert only(report).text == text
+    assert report.warnings == ()
+
+
 # --- bad input -------------------------------------------------------------------------
 
 
