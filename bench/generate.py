@@ -33,6 +33,7 @@ from typing import Any
 
 from bot.config import load_speakers
 from bot.core.speakers import SpeakerKind
+from bot.core.statement_rules import negations
 from bot.core.text import STOP_WORDS, content_words, normalize_text
 from bot.sources.files import load_path
 
@@ -42,7 +43,7 @@ SPEAKERS_FILE = ROOT / "config" / "speakers.yaml"
 ARTICLES = "articles"  # the folder of .txt files inside the output folder
 TRUTH = "truth.json"
 STAMP = "corpus.json"  # version and config only: tells whether a folder can be reused
-VERSION = 1  # bump when the output for a given config changes
+VERSION = 2  # bump when the output for a given config changes
 
 
 class CopyKind(StrEnum):
@@ -705,6 +706,8 @@ def _one_edit(words: list[str], rng: random.Random, material: Material) -> list[
         return None
     core = words[at].rstrip(".,;:!?")
     tail = words[at][len(core) :]
+    if operation in (1, 2) and negations([core.lower()]):
+        return None  # dropping "not" or "never" is a misquote, not a light edit
     if operation == 1 and core.isalpha() and core.lower() not in STOP_WORDS:
         return [
             *words[:at],

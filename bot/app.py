@@ -75,7 +75,8 @@ class StartupError(Exception):
 @dataclass(frozen=True)
 class IngestReport:
     result: IngestResult
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # files skipped, with the reason
+    warnings: tuple[Problem, ...] = ()  # files read, but not all of them faithfully
 
 
 class App:
@@ -106,7 +107,7 @@ class App:
         }
         self.outbox = Outbox(self.store, self.senders, clock=clock)
         self._scheduler: DigestScheduler | None = None
-        self._reported: set[Problem] = set()
+        self._reported: set[tuple[str, Problem]] = set()
         self.failure: str | None = None  # why a running bot had to stop
 
     def close(self) -> None:
@@ -118,6 +119,7 @@ class App:
     def ingest(self, paths: tuple[Path, ...] | None = None) -> IngestReport:
         files: list[Path] = []
         problems: list[Problem] = []
+        warnings: list[Problem] = []
         for path in paths or self.settings.corpus_paths:
             found, skipped = article_files(path)
             files.extend(found)
@@ -128,10 +130,13 @@ class App:
             max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
         )
 
-        # A large folder is read and analysed on the pool a batch ahead of storing.
+        # A large folder is read and analysed on the pool a batch ahead of storing. What
+        # the reading found wrong comes back in the reports, to be logged here: a worker
+        # process's own log records never reach the bot's log.
         def batches() -> Iterator[list[Document]]:
             for reports in self._analyser.load_batches(files, batch=INGEST_BATCH, loader=loader):
                 problems.extend(p for report in reports for p in report.problems)
+                warnings.extend(w for report in reports for w in report.warnings)
                 yield [d for report in reports for d in report.documents]
 
         results = list(self.archive.ingest_batches(batches(), now=self.clock()))
@@ -141,17 +146,16 @@ class App:
             quotes=sum(r.quotes for r in results),
             clusters_touched=sum(r.clusters_touched for r in results),
         )
-        self._log_problems(problems)
-        return IngestReport(result, tuple(problems))
+        self._log_once("skipped a file", problems)
+        self._log_once("read a damaged file", warnings)
+        return IngestReport(result, tuple(problems), tuple(warnings))
 
-    def _log_problems(self, problems: list[Problem]) -> None:
-        """Each skipped file once per process, not again at every rescan."""
+    def _log_once(self, message: str, problems: list[Problem]) -> None:
+        """Each file's problem once per process, not again at every rescan."""
         for problem in problems:
-            if problem not in self._reported:
-                log.warning(
-                    "skipped a file", extra={"path": problem.path, "reason": problem.reason}
-                )
-                self._reported.add(problem)
+            if (message, problem) not in self._reported:
+                log.warning(message, extra={"path": problem.path, "reason": problem.reason})
+                self._reported.add((message, problem))
 
     # -- commands ----------------------------------------------------------------------
 
@@ -245,7 +249,7 @@ class App:
     # -- running -----------------------------------------------------------------------
 
     async def run(self, *, once: bool = False, console: bool = True) -> None:
-        adapters = self._adapters()  # a token problem is reported before a long ingest
+        adapters = self.platform_adapters()  # a token problem is reported before a long ingest
         report = self.ingest()
         self._say(
             f"Ingested {len(report.result.added)} new document(s) "
@@ -396,9 +400,6 @@ class App:
     def platform_adapters(self) -> list[tuple[str, Any]]:
         """(name, adapter) for each platform whose secrets are set: built, not started,
         their senders added to the outbox. What `run` starts."""
-        return self._adapters()
-
-    def _adapters(self) -> list[tuple[str, Any]]:
         adapters: list[tuple[str, Any]] = []
         discord_settings, slack_settings = self._platform_settings()
         if discord_settings is not None:

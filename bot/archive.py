@@ -431,7 +431,9 @@ def _cluster_row(cluster: Cluster) -> ClusterRow:
                 score=m.score,
                 near=m.near,
                 diff=m.diff,
+                speaker=m.speaker,
             )
             for m in cluster.members
         ),
+        disputed_speakers=cluster.disputed_speakers,
     )

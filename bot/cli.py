@@ -90,12 +90,22 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 0
         if args.command == "ingest":
             paths = tuple(Path(p) for p in args.paths)
-            report = app.ingest(paths)  # each skipped file is logged, with its reason
+            report = app.ingest(paths)  # each file skipped or damaged is also logged
             result = report.result
+            warned = m.INGEST_WARNED.format(count=len(report.warnings)) if report.warnings else ""
             print(
-                f"{len(result.added)} new document(s), {len(result.skipped)} already in the "
-                f"archive, {result.quotes} quote(s), {len(report.problems)} file(s) skipped."
+                m.INGEST_SUMMARY.format(
+                    added=len(result.added),
+                    known=len(result.skipped),
+                    quotes=result.quotes,
+                    skipped=len(report.problems),
+                    warned=warned,
+                )
             )
+            for problem in report.problems:
+                print(m.INGEST_SKIPPED.format(path=problem.path, reason=problem.reason))
+            for warning in report.warnings:
+                print(m.INGEST_WARNING.format(path=warning.path, reason=warning.reason))
             return 0
         if args.command == "eval":
             from bot.quality import report as quality_report

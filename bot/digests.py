@@ -19,7 +19,14 @@ from bot.core.digest import (
     StoryFacts,
     select_digest,
 )
-from bot.presenting import Partners, merged_partners, seen, source_name, variant_notes
+from bot.presenting import (
+    Partners,
+    attribution,
+    merged_partners,
+    seen,
+    source_name,
+    variant_notes,
+)
 from bot.reply import Item, Link, Reply, Section
 from bot.store import ClusterRow, DocumentMeta
 
@@ -104,6 +111,7 @@ def gather_digest(
                 id=c.id,
                 canonical_text=c.canonical_text,
                 speaker=c.speaker,
+                disputed_speakers=c.disputed_speakers,
                 first_seen=c.first_seen,
                 sightings=tuple(
                     Sighting(x.quote_id, x.doc_id, docs[x.doc_id].label, docs[x.doc_id].ingested_at)
@@ -200,11 +208,10 @@ def _repeated_item(repeated: Repeated, view: DigestView) -> Item:
     )
     row = view.clusters.get(cluster.id)
     names = {doc_id: fact.label for doc_id, fact in docs.items()}
+    said = attribution(row, names) if row is not None else cluster.speaker or m.UNATTRIBUTED
     return Item(
         text=cluster.canonical_text,
-        detail=" · ".join(
-            filter(None, [cluster.speaker or m.UNATTRIBUTED, f"now {now}{was}", first])
-        ),
+        detail=" · ".join(filter(None, [said, f"now {now}{was}", first])),
         links=tuple(
             Link(label, _url(label, cluster.sightings, docs)) for label in repeated.outlets_now
         ),

@@ -31,6 +31,7 @@ from bot.core.speakers import Speaker
 from bot.digests import digest_reply, gather_digest
 from bot.presenting import (
     Partners,
+    attribution,
     excerpt,
     merged_partners,
     seen,
@@ -146,14 +147,14 @@ def cluster_item(cluster: ClusterRow, docs: Mapping[str, DocumentMeta], partners
     printed = _printed_by(cluster, docs)
     named = all(docs[x.doc_id].outlet for x in cluster.members if x.doc_id in docs)
     count = len(printed)
+    names = {doc_id: document_name(meta) for doc_id, meta in docs.items()}
     parts = [
-        cluster.speaker or m.UNATTRIBUTED,
+        attribution(cluster, names),
         (m.OUTLETS if named else m.SOURCES).format(count=count, s=_plural(count)),
     ]
     first = _first_seen(cluster, docs)
     if first:
         parts.append(first)
-    names = {doc_id: document_name(meta) for doc_id, meta in docs.items()}
     return Item(
         text=cluster.canonical_text,
         detail=" · ".join(parts),

@@ -23,6 +23,7 @@ from bot.store import (
     clusters,
     documents,
     quotes,
+    spoken_by,
 )
 
 # The word index's tables (see search_index), as far as these queries use them.
@@ -65,7 +66,8 @@ def top_clusters(store: Store, *, min_outlets: int, limit: int | None) -> Page[C
 def repeated_statements(
     store: Store, wanted: StatementFilter, *, limit: int | None
 ) -> Page[ClusterRow]:
-    """The speaker's statements printed by two or more outlets."""
+    """The speaker's statements printed by two or more outlets, with those the outlets
+    attribute to them and to someone else (shown as disputed, never hidden)."""
     sqlite = store.engine.dialect.name == "sqlite"
     return _cluster_page(store, _repeated(wanted, sqlite=sqlite), limit)
 
@@ -128,7 +130,7 @@ def _on_topic(word: str, *, sqlite: bool) -> ColumnElement[bool]:
 
 def _repeated(wanted: StatementFilter, *, sqlite: bool) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
-        clusters.c.speaker == wanted.speaker,
+        spoken_by(wanted.speaker),  # theirs, or disputed between them and someone else
         clusters.c.outlet_count >= 2,
     ]
     if wanted.since_moment is not None:

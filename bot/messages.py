@@ -41,6 +41,9 @@ SHOWING_OVERLAPS = (
 SHOWING_LIST = "Showing {shown} of {total}. Raise limit: (up to {maximum}) to see more."
 PARTIAL_NOTE = "(partial quote)"
 UNATTRIBUTED = "unattributed"
+# A repeated statement the outlets attribute to different people: each, with who says so.
+DISPUTED = "attributed differently: {speakers}"
+DISPUTED_SPEAKER = "{speaker} ({outlets})"
 
 OVERLAPS_TITLE = "{count} statement{s} printed by {minimum} or more outlets"
 NO_OVERLAPS = "No statement is printed by {minimum} or more outlets yet."
@@ -105,8 +108,6 @@ UNKNOWN_FILTER_SPEAKER = (
 TOKEN_IN_CONFIG = "tokens and secrets never go in this file"
 TOKEN_IN_CONFIG_FIX = "delete this key and set the {variable} environment variable instead"
 
-COMMAND_FAILED = "Sorry, something went wrong. Please try again later."
-
 # Slack: an answer of more than five messages needs the Web API for the rest, which
 # works only in a channel the bot is in.
 SLACK_REST_NOT_POSTED = "The rest of this answer could not be posted here."
@@ -138,3 +139,12 @@ STORAGE_NEWER = (
 )
 STORAGE_NEWER_FIX = "upgrade briefbot, or point the URL at another database"
 NO_SUCH_PATH = "no such file or folder: {path}. Fix: check the path"
+
+# `briefbot ingest`: the counts, then each file skipped or read with a warning.
+INGEST_SUMMARY = (
+    "{added} new document(s), {known} already in the archive, {quotes} quote(s), "
+    "{skipped} file(s) skipped{warned}."
+)
+INGEST_WARNED = ", {count} read with warnings"
+INGEST_SKIPPED = "skipped {path}: {reason}"
+INGEST_WARNING = "warning {path}: {reason}"

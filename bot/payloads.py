@@ -80,6 +80,7 @@ def member(
         "score": found.score,
         "text": found.text,
         "diff": found.diff,
+        "speaker": found.speaker,
     }
     if found.relation == "merged":
         data["merged_with"] = merged_with(found, cluster_id, partners)
@@ -91,6 +92,8 @@ def cluster(found: ClusterRow, docs: Mapping[str, DocumentMeta], partners: Partn
         "id": found.id,
         "canonical_text": found.canonical_text,
         "speaker": found.speaker,
+        # Who the outlets name when they disagree (speaker is then null); else [].
+        "disputed_speakers": list(found.disputed_speakers),
         "outlets": list(found.outlets),
         "first_seen": when(found.first_seen),
         "earliest_document": document_ref(found.earliest_doc_id, docs),

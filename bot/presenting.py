@@ -69,6 +69,24 @@ def readable_diff(diff: str) -> str:
     return shown
 
 
+def attribution(cluster: ClusterRow, names: Mapping[str, str]) -> str:
+    """Who said a repeated statement: its speaker; when the outlets disagree, each person
+    named with the outlets naming them ("attributed differently: Dmitry Peskov (Reuters),
+    Sergei Lavrov (TASS)"); else "unattributed". `names`: document id -> outlet name."""
+    if cluster.speaker is not None:
+        return cluster.speaker
+    if not cluster.disputed_speakers:
+        return m.UNATTRIBUTED
+    each = []
+    for speaker in cluster.disputed_speakers:
+        outlets = dict.fromkeys(
+            names.get(x.doc_id, x.doc_id) for x in cluster.members if x.speaker == speaker
+        )
+        shown = m.DISPUTED_SPEAKER.format(speaker=speaker, outlets=", ".join(outlets))
+        each.append(shown if outlets else speaker)
+    return m.DISPUTED.format(speakers=", ".join(each))
+
+
 # A merged quote's id: (cluster id, canonical text) of every statement it holds.
 Partners = Mapping[str, Sequence[tuple[str, str]]]
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Dialect,
     Float,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     delete,
     event,
@@ -58,8 +60,9 @@ from bot import search_index
 from bot.core.documents import Cut, CutReason, Document, Paragraph, ParagraphKind
 from bot.core.overlaps import Link, Prepared, Relation
 from bot.core.quotes import Attribution, Quote
+from bot.core.statement_rules import voices
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -140,6 +143,9 @@ clusters = Table(
     Column("outlets", JSON, nullable=False),
     Column("outlet_count", Integer, nullable=False, index=True),
     Column("updated_at", UTCDateTime, nullable=False, index=True),
+    # Added in schema 4: the people the documents name for the statement when they
+    # disagree (`speaker` is then NULL), most often named first; NULL when they agree.
+    Column("disputed_speakers", JSON(none_as_null=True)),
     # A speaker's repeated statements, most printed first, without reading the rows.
     Index("ix_clusters_speaker_rank", "speaker", "outlet_count", "first_seen", "id"),
 )
@@ -216,6 +222,24 @@ deliveries = Table(
 )
 
 
+def spoken_by(speaker: str) -> ColumnElement[bool]:
+    """The clusters that are this speaker's statement, or disputed with this speaker among
+    the people the documents name (one of its printings names them)."""
+    named = (
+        select(cluster_members.c.cluster_id)
+        .join(quotes, quotes.c.id == cluster_members.c.quote_id)
+        .where(quotes.c.speaker == speaker)
+    )
+    return or_(
+        clusters.c.speaker == speaker,
+        and_(
+            clusters.c.speaker.is_(None),
+            clusters.c.disputed_speakers.is_not(None),
+            clusters.c.id.in_(named),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class ClusterRow:
     """A stored overlap cluster, as commands show it."""
@@ -228,6 +252,9 @@ class ClusterRow:
     first_seen: datetime | None
     outlets: tuple[str, ...]
     members: tuple[MemberRow, ...]
+    # Who the documents name when they disagree (`speaker` is then None), most often
+    # named first; empty when they agree.
+    disputed_speakers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,6 +266,7 @@ class MemberRow:
     score: float
     near: bool
     diff: str | None
+    speaker: str | None = None  # who this printing names (the quote's speaker)
 
 
 @dataclass(frozen=True)
@@ -404,9 +432,11 @@ class Store:
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif int(found) < SCHEMA_VERSION:
-                if int(found) == 1:
+                if int(found) <= 1:
                     _migrate_1_to_2(conn)
-                _migrate_2_to_3(conn)
+                if int(found) <= 2:
+                    _migrate_2_to_3(conn)
+                _migrate_3_to_4(conn)
             else:
                 _refuse_newer(found)
             _add_write_lock_rows(conn)
@@ -687,6 +717,7 @@ class Store:
                     "outlets": list(row.outlets),
                     "outlet_count": len(row.outlets),
                     "updated_at": now,
+                    "disputed_speakers": list(row.disputed_speakers) or None,
                 }
                 for row in rows
             ],
@@ -717,7 +748,7 @@ class Store:
     ) -> list[ClusterRow]:
         query = select(clusters).where(clusters.c.outlet_count >= min_outlets)
         if speaker is not None:
-            query = query.where(clusters.c.speaker == speaker)
+            query = query.where(spoken_by(speaker))
         if updated_since is not None:
             query = query.where(clusters.c.updated_at > updated_since)
         with self.engine.connect() as conn:
@@ -743,6 +774,7 @@ class Store:
                 first_seen=h["first_seen"],
                 outlets=tuple(h["outlets"]),
                 members=_canonical_first(members.get(h["id"], ()), h["canonical_quote_id"]),
+                disputed_speakers=tuple(h["disputed_speakers"] or ()),
             )
             for h in heads
         ]
@@ -766,7 +798,7 @@ class Store:
         grouped: dict[str, list[MemberRow]] = {}
         for chunk in _chunks(cluster_ids, 500):
             rows = conn.execute(
-                select(cluster_members, quotes.c.doc_id, quotes.c.text)
+                select(cluster_members, quotes.c.doc_id, quotes.c.text, quotes.c.speaker)
                 .join(quotes, quotes.c.id == cluster_members.c.quote_id)
                 .where(cluster_members.c.cluster_id.in_(chunk))
             )
@@ -780,6 +812,7 @@ class Store:
                         score=row.score,
                         near=row.near,
                         diff=row.diff,
+                        speaker=row.speaker,
                     )
                 )
         return {key: tuple(value) for key, value in grouped.items()}
@@ -1064,6 +1097,33 @@ def _migrate_2_to_3(conn: Connection) -> None:
         if name not in present:
             conn.execute(text(f"ALTER TABLE deliveries ADD COLUMN {name} {definition}"))
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="3"))
+
+
+def _migrate_3_to_4(conn: Connection) -> None:
+    """Schema 4 keeps who the documents name for a statement when they disagree. Clusters
+    stored before it have no speaker when disputed; their names are worked out from the
+    stored printings, as the overlap engine names them."""
+    present = {column["name"] for column in inspect(conn).get_columns("clusters")}
+    if "disputed_speakers" not in present:
+        conn.execute(text("ALTER TABLE clusters ADD COLUMN disputed_speakers JSON"))
+    printed: dict[str, list[tuple[str | None, str | None]]] = {}
+    rows = conn.execute(
+        select(cluster_members.c.cluster_id, quotes.c.speaker, quotes.c.speaker_role)
+        .join(quotes, quotes.c.id == cluster_members.c.quote_id)
+        .join(clusters, clusters.c.id == cluster_members.c.cluster_id)
+        .where(clusters.c.speaker.is_(None))
+    )
+    for cluster_id, speaker, role in rows:
+        printed.setdefault(cluster_id, []).append((speaker, role))
+    for cluster_id, named in sorted(printed.items()):
+        disputed = voices([speaker for speaker, _ in named], named)
+        if len(disputed) > 1:
+            conn.execute(
+                update(clusters)
+                .where(clusters.c.id == cluster_id)
+                .values(disputed_speakers=list(disputed))
+            )
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="4"))
 
 
 def _engine(url: str) -> Engine:

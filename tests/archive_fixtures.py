@@ -168,6 +168,39 @@ def write_article(
     return path
 
 
+SANCTIONS = "The United States must understand that sanctions will not work"
+
+
+def write_disputed_pair(folder: Path) -> list[Path]:
+    """Two outlets printing the same words, Reuters as Peskov's and TASS as Lavrov's."""
+    return [
+        write_article(
+            folder,
+            "reuters_sanctions.md",
+            title="Kremlin warns Washington over sanctions",
+            outlet="Reuters",
+            date="2024-03-01",
+            url="https://example.org/reuters/sanctions",
+            paragraphs=[
+                "MOSCOW – The Kremlin warned Washington on Friday.",
+                f"“{SANCTIONS},” Kremlin spokesman Dmitry Peskov told reporters.",
+            ],
+        ),
+        write_article(
+            folder,
+            "tass_sanctions.md",
+            title="Lavrov says pressure will not change Russia's course",
+            outlet="TASS",
+            date="2024-03-02",
+            url="https://example.org/tass/sanctions",
+            paragraphs=[
+                "MOSCOW – Russia's top diplomat spoke to reporters on Saturday.",
+                f"“{SANCTIONS},” Foreign Minister Sergei Lavrov said.",
+            ],
+        ),
+    ]
+
+
 # -- the gold --------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import os
 import shutil
 import socket
@@ -502,7 +503,9 @@ async def test_stopping_releases_a_reader_waiting_for_a_line(pipe: tuple[int, in
         thread.join(5)
 
 
-def test_a_large_folder_is_read_and_analysed_on_the_pool(apps: Apps, project: Path) -> None:
+def test_a_large_folder_is_read_and_analysed_on_the_pool(
+    apps: Apps, project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # More files than POOL_MIN_BATCH: reading and analysis go through worker processes,
     # with the config's per-file overrides (a pickled loader) applied there too.
     inbox = project / "inbox"
@@ -513,12 +516,33 @@ def test_a_large_folder_is_read_and_analysed_on_the_pool(apps: Apps, project: Pa
             f"Report {n}\n\nMOSCOW (Reuters) - “Talks number {n} went well,” Peskov said.\n",
             "utf-8",
         )
+    # Read on a worker: UTF-8 with a few bad bytes, replaced, and a warning to show for it.
+    (inbox / "050.txt").write_bytes((inbox / "050.txt").read_bytes() + b"\xff\xfe bad \x80\n")
     (inbox / "notes.pdf").write_bytes(b"%PDF")
     app, _ = apps.open()
-    report = app.ingest((inbox,))
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        report = app.ingest((inbox,))
     assert len(report.result.added) == count
     assert report.result.quotes == count
     assert [p.reason for p in report.problems] == [".pdf files are not articles"]
+    (warning,) = report.warnings
+    assert Path(warning.path).name == "050.txt"
+    assert warning.reason.startswith("3 stretch(es) of bytes are not valid UTF-8")
     found = app.archive.search("talks number 7 went", limit=5)[0]
     assert [(q.speaker, q.text) for q in found] == [("Dmitry Peskov", "Talks number 7 went well")]
     assert app._analyser._pool is not None  # the pool really ran
+    # Both reach the bot's log, from this process, each once.
+    logged = [
+        (r.getMessage(), Path(getattr(r, "path", "")).name, r.process)
+        for r in caplog.records
+        if r.getMessage() in ("skipped a file", "read a damaged file")
+    ]
+    assert logged == [
+        ("skipped a file", "notes.pdf", os.getpid()),
+        ("read a damaged file", "050.txt", os.getpid()),
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        again = app.ingest((inbox,))  # a rescan: reported again, logged no more
+    assert again.warnings == report.warnings and again.problems == report.problems
+    assert not [r for r in caplog.records if r.getMessage() == "read a damaged file"]

@@ -24,6 +24,7 @@ from tests.archive_fixtures import (
     ARTICLES,
     BACKENDS,
     BOOK,
+    SANCTIONS,
     SEEDS,
     T0,
     PostgresDatabases,
@@ -34,6 +35,7 @@ from tests.archive_fixtures import (
     seed_archive,
     sqlite_url,
     write_article,
+    write_disputed_pair,
 )
 
 PHENOMENAL = "It is phenomenal how close"
@@ -529,3 +531,31 @@ def test_an_empty_archive_answers_every_read(empty: Archive) -> None:
     assert empty.search("trust", limit=5) == ([], [])
     found = empty.statements("Dmitry Peskov")
     assert (found.repeated, found.once) == ((), ())
+
+
+def test_words_outlets_give_to_different_people_are_kept_as_disputed(
+    empty: Archive, tmp_path: Path
+) -> None:
+    peskov, lavrov = "Dmitry Peskov", "Sergei Lavrov"
+    for path in write_disputed_pair(tmp_path):  # one at a time: the second recomputes
+        empty.ingest(load_documents(path), now=T0)
+    (cluster,) = empty.store.clusters()
+    assert (cluster.canonical_text, cluster.speaker) == (SANCTIONS, None)
+    assert cluster.disputed_speakers == (peskov, lavrov)  # each named once: by name
+    outlets = {d.id: d.outlet for d in empty.documents()}
+    assert sorted((outlets[x.doc_id], x.speaker) for x in cluster.members) == [
+        ("Reuters", peskov),
+        ("TASS", lavrov),
+    ]
+    # Listed for either speaker among the repeated statements, never hidden or counted once.
+    for name in (peskov, lavrov):
+        found = empty.statements(name)
+        assert [c.id for c in found.repeated] == [cluster.id], name
+        assert (found.repeated_total, found.once, found.once_total) == (1, (), 0)
+        assert found.repeated[0] == cluster
+        assert [c.id for c in empty.statements(name, topic="sanctions").repeated] == [cluster.id]
+        assert empty.statements(name, topic="bananas").repeated == ()
+        assert empty.statements(name, since=date(2024, 3, 3)).repeated == ()
+    assert empty.statements("Vladimir Putin").repeated == ()
+    # Kept in the store: a new archive on it (a restart) reads the same.
+    assert Archive(empty.store, BOOK).statements(lavrov).repeated == (cluster,)

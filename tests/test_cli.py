@@ -293,20 +293,34 @@ def test_ingest_reports_new_known_and_bad_files(
     (inbox / "empty.txt").write_text("")
     (inbox / "scan.txt").write_bytes(bytes(range(256)) * 8)
     (inbox / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    damaged = (project / "seeds" / "000_9400752ccb8fb0fa.txt").read_bytes() + b"\xff tail\n"
+    (inbox / "damaged.txt").write_bytes(damaged)
 
     assert main(["ingest", "inbox"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("1 new document(s), 0 already in the archive, ")
-    assert captured.out.rstrip().endswith("quote(s), 3 file(s) skipped.")
-    assert "0 quote(s)" not in captured.out
+    summary, *files = captured.out.splitlines()
+    assert summary.startswith("2 new document(s), 0 already in the archive, ")
+    assert summary.endswith("quote(s), 3 file(s) skipped, 1 read with warnings.")
+    assert "0 quote(s)" not in summary
+    # Every file skipped or read with a warning, by name, with the reason.
+    assert sorted(files) == [
+        "skipped inbox/empty.txt: the file is empty",
+        "skipped inbox/photo.png: .png files are not articles",
+        "skipped inbox/scan.txt: binary data, not text",
+        "warning inbox/damaged.txt: 1 stretch(es) of bytes are not valid UTF-8 and were "
+        "replaced with \ufffd; the rest of the file is UTF-8",
+    ]
     for name in ("empty.txt", "scan.txt", "photo.png"):
         assert f'msg="skipped a file" path=inbox/{name} reason=' in captured.err
+    assert 'msg="read a damaged file" path=inbox/damaged.txt reason=' in captured.err
     assert "the file is empty" in captured.err
     assert captured.err.count("skipped a file") == 3  # each once
+    assert captured.err.count("read a damaged file") == 1
 
-    assert main(["ingest", "inbox", "seeds/000_9400752ccb8fb0fa.txt"]) == 0
+    assert main(["ingest", "inbox/reuters.txt", "seeds/000_9400752ccb8fb0fa.txt"]) == 0
     again = capsys.readouterr().out
     assert again.startswith("1 new document(s), 1 already in the archive, ")
+    assert again.rstrip().endswith("0 file(s) skipped.")
 
 
 def test_ingest_of_a_missing_path_is_an_error_and_ingests_nothing(

@@ -23,6 +23,7 @@ from bot.reply import Item, Reply, Section
 from tests.archive_fixtures import (
     ARTICLES,
     BOOK,
+    SANCTIONS,
     SEEDS,
     T0,
     Clock,
@@ -33,6 +34,7 @@ from tests.archive_fixtures import (
     seed_archive,
     sqlite_url,
     write_article,
+    write_disputed_pair,
 )
 
 ATMOSPHERE = "An atmosphere of mutual trust takes years to achieve"
@@ -233,6 +235,36 @@ def test_the_topic_filter_applies_to_everything(scenario: Scenario) -> None:
         "An atmosphere",
         "It’s not poss",
     ]
+
+
+def test_a_statement_attributed_differently_is_shown_to_either_speakers_followers(
+    tmp_path: Path,
+) -> None:
+    archive = Archive(open_empty_store(sqlite_url(tmp_path)), BOOK)
+    reuters, tass = write_disputed_pair(tmp_path)
+    archive.ingest(load_documents(reuters), now=T0)
+    later = T0 + timedelta(hours=1)
+    archive.ingest(load_documents(tass), now=later)
+    end = later + timedelta(minutes=1)
+
+    def digest(speakers: frozenset[str] | None) -> Reply:
+        view = gather_digest(archive, window_start=T0, window_end=end, speakers=speakers)
+        return digest_reply(view)
+
+    for name in ("Dmitry Peskov", "Sergei Lavrov"):
+        (item,) = section(digest(frozenset({name})), m.DIGEST_REPEATED).items
+        assert item.text == SANCTIONS
+        assert item.detail == (
+            "attributed differently: Dmitry Peskov (Reuters), Sergei Lavrov (TASS)"
+            " · now 2 outlets (was 1) · first seen 2024-03-01"
+        )
+    putin = digest(frozenset({"Vladimir Putin"}))
+    assert not any(s.heading == m.DIGEST_REPEATED for s in putin.sections)
+    data = digest(None).data
+    assert data is not None
+    (repeated,) = data["repeated"]
+    assert repeated["disputed_speakers"] == ["Dmitry Peskov", "Sergei Lavrov"]
+    archive.store.close()
 
 
 def test_the_digest_command_reads_the_clock(scenario: Scenario) -> None:

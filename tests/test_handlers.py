@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,10 +13,13 @@ from bot import messages as m
 from bot.archive import Archive
 from bot.commands import MAX_LINE_CHARS, Dispatcher, Suggestion
 from bot.handlers import BotContext, dispatcher
-from bot.render.markdown import render
+from bot.render import discord as discord_render
+from bot.render import slack as slack_render
+from bot.render.markdown import render, render_text
 from bot.reply import Item, Reply
 from tests.archive_fixtures import (
     ARTICLES,
+    SANCTIONS,
     SEEDS,
     T0,
     load_documents,
@@ -24,6 +28,7 @@ from tests.archive_fixtures import (
     seed_archive,
     seed_gold,
     sqlite_url,
+    write_disputed_pair,
 )
 
 NOW = T0 + timedelta(hours=1)
@@ -317,6 +322,60 @@ def test_an_edited_printing_shows_a_word_diff(tmp_path: Path) -> None:
     assert edited["text"] == "An atmosphere of mutual trust takes many years to achieve"
     assert edited["diff"] == "... trust takes {+many+} years to achieve"
     archive.store.close()
+
+
+DISPUTED = "attributed differently: Dmitry Peskov (Reuters), Sergei Lavrov (TASS)"
+
+
+@pytest.fixture
+def disputed(tmp_path: Path) -> Iterator[Dispatcher[BotContext]]:
+    """Reuters prints the words as Peskov's, TASS the same words as Lavrov's."""
+    built = new_archive(sqlite_url(tmp_path))
+    built.ingest([d for p in write_disputed_pair(tmp_path) for d in load_documents(p)], now=T0)
+    yield dispatcher(lambda: BotContext(built, NOW))
+    built.store.close()
+
+
+@pytest.mark.parametrize("name", ["Lavrov", "Peskov"])
+def test_a_statement_attributed_differently_is_listed_for_each_speaker_as_disputed(
+    disputed: Dispatcher[BotContext], name: str
+) -> None:
+    reply = disputed.run_line(f"quotes {name}")
+    assert reply.title.endswith(": 1 statement")
+    assert headings(reply) == [m.REPEATED_HEADING]  # not hidden, not "printed once"
+    (item,) = items(reply)
+    assert item.text == SANCTIONS
+    assert item.detail == f"{DISPUTED} · 2 outlets · first seen 2024-03-01 (Reuters)"
+    assert reply.data is not None
+    (cluster,) = reply.data["repeated"]["items"]
+    assert (cluster["speaker"], cluster["disputed_speakers"]) == (
+        None,
+        ["Dmitry Peskov", "Sergei Lavrov"],
+    )
+    assert [(x["document"]["outlet"], x["speaker"]) for x in cluster["members"]] == [
+        ("Reuters", "Dmitry Peskov"),
+        ("TASS", "Sergei Lavrov"),
+    ]
+    assert reply.data["once"]["items"] == []
+
+
+def test_a_disputed_statement_reads_the_same_in_overlaps_and_on_every_platform(
+    disputed: Dispatcher[BotContext],
+) -> None:
+    reply = disputed.run_line("overlaps")
+    (item,) = items(reply)
+    assert item.detail.startswith(DISPUTED + " · ")
+    assert m.UNATTRIBUTED not in item.detail
+    assert f"> — {DISPUTED} · 2 outlets" in render_text(reply)
+    assert f"> — {DISPUTED} · 2 outlets" in render(reply)
+    discord_text = "\n".join(
+        str(embed.description)
+        for page in discord_render.render_messages(reply)
+        for embed in page.embeds
+    )
+    assert DISPUTED in discord_text
+    slack_text = json.dumps(slack_render.render_messages(reply), ensure_ascii=False)
+    assert DISPUTED in slack_text
 
 
 def atmosphere_id(reply: Reply) -> str:

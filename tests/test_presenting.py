@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import messages as m
 from bot.core.overlaps import word_diff
 from bot.presenting import (
+    attribution,
     excerpt,
     readable_diff,
     seen,
@@ -118,3 +120,26 @@ def test_a_merged_quote_names_only_the_other_statements() -> None:
     assert variant_notes(cluster, {"m": "Mirror"}, partners) == (
         "Mirror — merged into one quote with “B.”",
     )
+
+
+def test_a_cluster_names_its_speaker_or_who_each_outlet_names() -> None:
+    def printed(doc_id: str, speaker: str | None) -> MemberRow:
+        return MemberRow(f"{doc_id}:0", doc_id, "A.", "verbatim", 100.0, False, None, speaker)
+
+    members = (
+        printed("r", "Dmitry Peskov"),
+        printed("t", "Sergei Lavrov"),
+        printed("i", "Dmitry Peskov"),
+        printed("u", None),  # names no one: not among the attributions
+    )
+    names = {"r": "Reuters", "t": "TASS", "i": "Interfax", "u": "Blog"}
+    agreed = ClusterRow("a", "r:0", "A.", "Dmitry Peskov", "r", None, ("Reuters",), members)
+    assert attribution(agreed, names) == "Dmitry Peskov"
+    disputed = ClusterRow(
+        "a", "r:0", "A.", None, "r", None, (), members, ("Dmitry Peskov", "Sergei Lavrov")
+    )
+    assert attribution(disputed, names) == (
+        "attributed differently: Dmitry Peskov (Reuters, Interfax), Sergei Lavrov (TASS)"
+    )
+    nobody = ClusterRow("a", "r:0", "A.", None, "r", None, (), (printed("u", None),))
+    assert attribution(nobody, names) == m.UNATTRIBUTED

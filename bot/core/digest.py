@@ -49,6 +49,11 @@ class ClusterFacts:
     speaker: str | None
     first_seen: datetime | None
     sightings: tuple[Sighting, ...]
+    disputed_speakers: tuple[str, ...] = ()  # who the documents name, when they disagree
+
+    def spoken_by_any(self, speakers: frozenset[str]) -> bool:
+        """Theirs, or attributed to one of them by some outlet and to someone else by another."""
+        return self.speaker in speakers or not speakers.isdisjoint(self.disputed_speakers)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def select_digest(
 
     repeated = []
     for cluster in clusters:
-        if speakers is not None and cluster.speaker not in speakers:
+        if speakers is not None and not cluster.spoken_by_any(speakers):
             continue
         # Statements, repeated or new, match a topic by their own words and the titles of
         # the articles printing them; stories (above) match by their whole text.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -591,12 +591,8 @@ def _component_clusters(
         for head, relation in _membership(group, memberships, heads_memo).items():
             entries = members_of.setdefault(head, [])
             entries.extend((record, relation, None) for record in group.records)
-    # A statement printed by one document is not an overlap; partial quotes don't count.
-    overlaps = {
-        head
-        for head, entries in members_of.items()
-        if len({record.quote.doc_id for record, _, _ in entries}) >= 2
-    }
+    # A statement printed by one document is not an overlap.
+    overlaps = {head for head, entries in members_of.items() if len(_printing_docs(entries)) >= 2}
     linked: dict[int, set[_Group]] = {}  # partial quote -> the statements it matched
     for edge in edges:
         for mine, other in ((edge.short, edge.long), (edge.long, edge.short)):
@@ -604,11 +600,16 @@ def _component_clusters(
                 linked.setdefault(mine, set()).add(group_of[other])
     for ordinal in sorted(linked):
         heads = set().union(*(_membership(g, memberships, heads_memo) for g in linked[ordinal]))
-        voiced = {h for h in heads & overlaps if _may_join(records[ordinal], members_of[h])}
-        attached = _attach_partial(records[ordinal], voiced, settings)
-        if attached is not None:
-            head, match = attached
-            members_of[head].append((records[ordinal], match.relation, match))
+        voiced = {h for h in heads if _may_join(records[ordinal], members_of[h])}
+        attached = _attach_partial(records[ordinal], voiced, overlaps, settings)
+        if attached is None:
+            continue
+        head, match = attached
+        members_of[head].append((records[ordinal], match.relation, match))
+        # A statement printed in full once is still repeated when another document
+        # quotes part of it word for word (a near match is not enough for that).
+        if not match.near and len(_printing_docs(members_of[head])) >= 2:
+            overlaps.add(head)
     return [
         _cluster(head, members_of[head], documents, settings)
         for head in sorted(overlaps, key=lambda h: h.id)
@@ -728,20 +729,29 @@ def _may_join(record: _Record, entries: Sequence[tuple[_Record, Relation, _Match
 
 
 def _attach_partial(
-    record: _Record, heads: Iterable[_Group], settings: OverlapSettings
+    record: _Record,
+    heads: Iterable[_Group],
+    repeated: Collection[_Group],
+    settings: OverlapSettings,
 ) -> tuple[_Group, _Match] | None:
     """The one cluster a partial quote joins: the best match among the clusters of the
-    statements it matched. Never two, so it never pulls clusters together."""
-    best: tuple[float, int, str, _Group, _Match] | None = None
+    statements it matched, statements already repeated first. Never two, so it never
+    pulls clusters together."""
+    best: tuple[bool, float, int, str, _Group, _Match] | None = None
     for head in heads:
         short, long = _ordered(record, head.canonical)
         match = _verify(short, long, settings)
         if match is None or (match.relation is Relation.FRAGMENT and short is not record):
             continue
-        key = (-match.score, -len(head.docs), head.id, head, match)
-        if best is None or key[:3] < best[:3]:
+        key = (head not in repeated, -match.score, -len(head.docs), head.id, head, match)
+        if best is None or key[:4] < best[:4]:
             best = key
-    return None if best is None else (best[3], best[4])
+    return None if best is None else (best[4], best[5])
+
+
+def _printing_docs(entries: Iterable[tuple[_Record, Relation, _Match | None]]) -> set[str]:
+    """The documents printing a statement: in full, or in part word for word."""
+    return {record.quote.doc_id for record, _, match in entries if match is None or not match.near}
 
 
 def _cluster(

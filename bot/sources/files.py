@@ -1,13 +1,14 @@
 """Loading .txt, .md and .html articles from a file or a folder.
 
 A bad file never stops a load: it becomes a Problem naming the file and the reason, and
-every good file in the same folder is still read.
+every good file in the same folder is still read. A file read, but not faithfully, comes
+with a warning. Both are returned, not logged: loading may run on worker processes,
+whose log records never reach the bot's log, so the caller reports them.
 """
 
 from __future__ import annotations
 
 import codecs
-import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ SUFFIXES = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "ma
     ".htm": "html",
 }
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # far beyond any article; larger files are refused unread
-log = logging.getLogger(__name__)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?\n)---[ \t]*\r?\n", re.DOTALL)
 
 
@@ -90,7 +90,6 @@ def load_path(
             continue
         if warning is not None:
             warnings.append(Problem(str(file), warning))
-            log.warning("read a damaged file", extra={"path": str(file), "reason": warning})
         if known_for is not None:
             document = with_known(document, known_for(file, document.id))
         documents.append(document)

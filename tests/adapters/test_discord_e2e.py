@@ -219,7 +219,7 @@ def app(deployment: Bot) -> Iterator[App]:
 @pytest.fixture
 async def bot(app: App) -> AsyncIterator[DiscordAdapter]:
     """The Discord adapter exactly as `App` builds it from the environment, started."""
-    [(name, adapter)] = app._adapters()
+    [(name, adapter)] = app.platform_adapters()
     assert name == "Discord" and isinstance(adapter, DiscordAdapter)
     await asyncio.wait_for(adapter.start(), 10)
     try:
@@ -744,14 +744,14 @@ async def test_the_app_builds_discord_only_when_a_token_is_set(
         deployment.env = env
         app = deployment.open()
         try:
-            assert app._adapters() == []
+            assert app.platform_adapters() == []
             assert "discord" not in app.senders and "discord" not in app.outbox.senders
         finally:
             app.close()
     deployment.env = discord_env(fake)
     app = deployment.open()
     try:
-        [(name, adapter)] = app._adapters()
+        [(name, adapter)] = app.platform_adapters()
         assert name == "Discord" and isinstance(adapter, DiscordAdapter)
         assert app.senders["discord"] is adapter and app.outbox.senders["discord"] is adapter
     finally:
@@ -872,7 +872,7 @@ async def test_the_guild_id_in_bot_yaml_reaches_the_adapter_unless_the_environme
     for env, guild in ((env_without_guild, 777), (deployment.env, GUILD)):
         app = App(settings, env=env, clock=deployment.clock, out=deployment.out)
         try:
-            [(_, adapter)] = app._adapters()
+            [(_, adapter)] = app.platform_adapters()
             await asyncio.wait_for(adapter.start(), 10)
             await asyncio.wait_for(adapter.close(), 10)
         finally:
