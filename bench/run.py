@@ -593,7 +593,10 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
 
     ingest = result["ingest"]
-    check("full ingest minutes", ingest["seconds"] / 60, 10, below=True, scale=True)
+    # Below 100k the full-ingest figure is projected linearly (a lower bound: the archive
+    # side grows a little with the archive); the others are as measured at this size.
+    minutes = ingest["seconds"] / 60 * (1 if at_scale else 100_000 / max(1, result["docs"]))
+    check("full ingest minutes", minutes, 10, below=True, scale=True)
     check("ingest peak memory MB", ingest["peak_rss_mb"], 2000, below=True, scale=True)
     check("one new document ms", result["incremental"].get("p50_ms"), 50, below=True, scale=True)
     for name in ("quotes", "overlaps", "search"):
@@ -687,7 +690,14 @@ def render(result: dict[str, Any]) -> str:
         value = target["value"]
         shown = "n/a" if value is None else f"{value:.4g}"
         status = {True: "met", False: "MISSED", None: "n/a"}[target["met"]]
-        note = "" if target["applies"] else " (indicative below 100k)"
+        note = ""
+        if not target["applies"]:
+            projected = target["target"].startswith("full ingest")
+            note = (
+                " (projected from this size)"
+                if projected
+                else f" (at {result['docs']} docs; checked at 100k by make bench-full)"
+            )
         lines.append(_row(f"  {target['target']}", f"{shown}  {status}{note}"))
     return "\n".join(lines)
 

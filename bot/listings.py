@@ -16,15 +16,8 @@ from sqlalchemy.engine import Connection
 
 from bot import search_index
 from bot.core.quotes import Quote
-from bot.store import (
-    ClusterRow,
-    Store,
-    cluster_members,
-    clusters,
-    documents,
-    quotes,
-    spoken_by,
-)
+from bot.store import ClusterRow, Store, spoken_by
+from bot.store.schema import cluster_members, clusters, documents, quotes
 
 # The word index's tables (see search_index), as far as these queries use them.
 _quote_words = table("quote_words", column("quote_id"), column("text"))

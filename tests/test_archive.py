@@ -19,7 +19,8 @@ from bot.archive import Archive, Overlaps
 from bot.core.documents import Document
 from bot.core.overlaps import OverlapEngine, Relation
 from bot.parallel import ProcessPoolAnalyser
-from bot.store import DocumentMeta, Store, clusters, documents, quote_index, quote_links
+from bot.store import DocumentMeta, Store
+from bot.store.schema import clusters, documents, quote_index, quote_links
 from tests.archive_fixtures import (
     ARTICLES,
     BACKENDS,

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from bot.core.documents import Document
 from bot.core.extraction import extract_quotes
+from bot.core.layout import Span
+from bot.core.quote_marks import find_marked_quotes
 from bot.core.quotes import Quote
 from bot.core.speakers import SpeakerBook
 from bot.core.stories import TermVector
-from bot.core.summaries import summarise
+from bot.core.summaries import body_terms, summarise
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,15 @@ class Analysed:
 
 
 def analyse(document: Document, book: SpeakerBook) -> Analysed:
-    summary = summarise(document)
+    # The quote marks and the body's content terms are found once and shared: extraction
+    # and the summary both need the marks, the summary and the term vector the terms.
+    body = [Span(p.start, p.end) for p in document.body_paragraphs()]
+    marked = tuple(find_marked_quotes(document.text, body))
+    terms = body_terms(document)
+    summary = summarise(document, marked=marked, terms=terms)
     return Analysed(
         document=document,
-        quotes=extract_quotes(document, book),
+        quotes=extract_quotes(document, book, marked=marked),
         summary=tuple((s.start, s.end) for s in summary.sentences),
-        terms=TermVector.of(document.body),
+        terms=TermVector.of_terms(terms.words),
     )

@@ -73,6 +73,7 @@ _UNNAMED_NOUNS = (
     | PROXY_NOUNS
 )
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
+_WORD_CHAR = re.compile(r"\w")
 _TRAILING_FILLER = re.compile(
     r"(?:\s+(?:also|however|later|then|further|separately|repeatedly|formally|previously|"
     r"once|again|recently|publicly|reportedly|allegedly|has|have|had|would|will|has been|"
@@ -187,14 +188,16 @@ class _Reader:
         )
         close_marks = [at for at, _ in self._closes]
         self.sentences = [_sentences(self.masked, text, p, close_marks) for p in paragraphs]
-        self.mentions = self._find_mentions()
-        self._mention_at = [m.at for m in self.mentions]
+        # People named, by paragraph: found only when a pronoun needs them, which most
+        # paragraphs never do (reading a whole paragraph for names is the costly part).
+        self._mentions: dict[int, list[_Mention]] = {}
+        self._paragraph_starts = [p.start for p in paragraphs]
         # (offset, paragraph, speaker), in text order, with their offsets alone beside them.
         self.events: list[tuple[int, int, Speaking]] = []
         self._event_at: list[int] = []
         # Who each sentence is about, when it opens with a person: "he" usually means them.
-        self.subjects: list[tuple[int, int, Speaking]] = []
-        self._subject_at: list[int] = []
+        # By (paragraph, sentence), worked out only when a pronoun asks.
+        self._subjects: dict[tuple[int, int], Speaking | None] = {}
         self.cues: list[Cue] = []
         self._cues_in_sentence: dict[Span, list[Cue]] = {}
         self._cues_in_paragraph: dict[int, list[Cue]] = {}
@@ -205,10 +208,6 @@ class _Reader:
     def read(self) -> list[Attributed]:
         for index, sentences in enumerate(self.sentences):
             for sentence in sentences:
-                subject = self._sentence_subject(sentence, index)
-                if subject is not None:
-                    self.subjects.append((sentence.start, index, subject))
-                    self._subject_at.append(sentence.start)
                 for match in _CUE.finditer(self.masked, sentence.start, sentence.end):
                     cue = self._cue(match, index, sentence)
                     self.cues.append(cue)
@@ -367,20 +366,21 @@ class _Reader:
         """ "he" is a person named earlier in the same sentence (not as the object of a
         preposition: in "Asked about Lavrov, he said" he is not Lavrov), else the last
         person who spoke in the last few paragraphs, else the last person mentioned."""
-        last_mention = bisect_left(self._mention_at, at) - 1
-        mention = self.mentions[last_mention] if last_mention >= 0 else None
+        # People named before the paragraph before this one cannot decide: they precede
+        # the sentence, and the last resort below takes only a mention from there on.
+        mentions = self._mentions_between(cue.paragraph - 1, at)
+        last_mention = bisect_left([m.at for m in mentions], at) - 1
+        mention = mentions[last_mention] if last_mention >= 0 else None
         earlier = last_mention
-        while earlier >= 0 and self.mentions[earlier].at >= cue.sentence.start:
-            if not _OBJECT_BEFORE.search(
-                self.masked, cue.sentence.start, self.mentions[earlier].at
-            ):
-                return Speaking(self.mentions[earlier].name, True, Attribution.PRONOUN)
+        while earlier >= 0 and mentions[earlier].at >= cue.sentence.start:
+            if not _OBJECT_BEFORE.search(self.masked, cue.sentence.start, mentions[earlier].at):
+                return Speaking(mentions[earlier].name, True, Attribution.PRONOUN)
             earlier -= 1
         salient = [
             found
             for found in (
                 _last_person(self.events, self._event_at, at, cue.paragraph - 2),
-                _last_person(self.subjects, self._subject_at, at, cue.paragraph - 2),
+                self._last_subject(at, cue.paragraph - 2),
             )
             if found is not None
         ]
@@ -390,13 +390,33 @@ class _Reader:
             return Speaking(mention.name, True, Attribution.PRONOUN)
         return None
 
-    def _sentence_subject(self, sentence: Span, paragraph: int) -> Speaking | None:
+    def _last_subject(self, before: int, floor: int) -> tuple[int, str] | None:
+        """(offset, name) of the last sentence that starts before offset `before`, in a
+        paragraph from `floor` on, and opens with a person. `before` lies in the sentence
+        being read, so these are sentences read already."""
+        last = bisect_left(self._paragraph_starts, before) - 1
+        for index in range(last, max(floor, 0) - 1, -1):
+            sentences = self.sentences[index]
+            for number in range(len(sentences) - 1, -1, -1):
+                if sentences[number].start >= before:
+                    continue
+                key = (index, number)
+                if key not in self._subjects:
+                    self._subjects[key] = self._sentence_subject(sentences[number])
+                subject = self._subjects[key]
+                if subject is not None and subject.is_person:
+                    return sentences[number].start, subject.name
+        return None
+
+    def _sentence_subject(self, sentence: Span) -> Speaking | None:
         """The person a sentence opens with ("The Kremlin spokesman returned …")."""
         text = self.masked[sentence.start : sentence.end]
         for start, end in _segments(text):
             segment = text[start:end]
             if _NOT_SUBJECT.match(segment) or not segment.strip(' \x00"“”‘’«»'):
                 continue
+            if self._opens_with_no_one(segment):
+                return None
             refs = sorted(self.people.find(segment), key=lambda r: r.start)
             if not refs or refs[0].kind in (RefKind.PRONOUN, RefKind.ORGANISATION):
                 return None
@@ -407,19 +427,40 @@ class _Reader:
             return Speaking(name, True, Attribution.BEFORE) if name else None
         return None
 
-    def _find_mentions(self) -> list[_Mention]:
-        mentions: list[_Mention] = []
-        for index, paragraph in enumerate(self.paragraphs):
+    def _opens_with_no_one(self, segment: str) -> bool:
+        """Whether the segment surely opens with no one, without reading it for names.
+
+        So when its first word holds no letter or digit (a masked quote, mostly) and is
+        no role word, and the segment is no role phrase: every other reference starts at
+        a letter or digit, so after that word, and a reference after a word that is not a
+        role word is no sentence subject."""
+        first = segment.split(maxsplit=1)[0]
+        return (
+            _WORD_CHAR.search(first) is None
+            and fold(first) not in ROLE_WORDS
+            and self.people.role_holder(segment.strip()) is None
+        )
+
+    def _mentions_between(self, first: int, before: int) -> list[_Mention]:
+        """The people named in paragraph `first` and the paragraphs after it that open
+        before offset `before`, in text order."""
+        last = bisect_left(self._paragraph_starts, before) - 1
+        return [m for index in range(max(first, 0), last + 1) for m in self._mentions_in(index)]
+
+    def _mentions_in(self, index: int) -> list[_Mention]:
+        found = self._mentions.get(index)
+        if found is None:
+            paragraph = self.paragraphs[index]
             chunk = self.masked[paragraph.start : paragraph.end]
-            for ref in self.people.find(chunk):
-                if (
-                    ref.name
-                    and ref.kind is not RefKind.ORGANISATION
-                    and ref.through is None
-                    and self.people.is_known(ref.name)
-                ):
-                    mentions.append(_Mention(paragraph.start + ref.start, ref.name, index))
-        return mentions
+            found = self._mentions[index] = [
+                _Mention(paragraph.start + ref.start, ref.name, index)
+                for ref in self.people.find(chunk)
+                if ref.name
+                and ref.kind is not RefKind.ORGANISATION
+                and ref.through is None
+                and self.people.is_known(ref.name)
+            ]
+        return found
 
     # -- quotes ------------------------------------------------------------------------
 

@@ -19,9 +19,13 @@ SCARE_QUOTE_WORDS = 3  # "reset", "New Cold War": not statements unless someone 
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 
-def extract_quotes(document: Document, book: SpeakerBook) -> tuple[Quote, ...]:
+def extract_quotes(
+    document: Document, book: SpeakerBook, *, marked: Sequence[MarkedQuote] | None = None
+) -> tuple[Quote, ...]:
+    """`marked`: `find_marked_quotes` over the body paragraphs, when already found."""
     body = [Span(p.start, p.end) for p in document.paragraphs if p.kind is ParagraphKind.BODY]
-    marked = find_marked_quotes(document.text, body)
+    if marked is None:
+        marked = find_marked_quotes(document.text, body)
     people = _people_in(document, marked, book)
     attributed = attribute_quotes(document.text, body, marked, people)
     quotes = (_to_quote(document, item) for item in attributed if _is_statement(document, item))
@@ -131,29 +135,31 @@ _WORD_BEFORE = re.compile(r"\w+(?:[-'’.]\w+)*$")
 
 
 class _WordsBefore:
-    """For each capitalised word of a text, the words printed just before it (one space
-    apart), so that "is this surname ever printed without this first name?" is one
-    lookup."""
+    """Where each capitalised word of a text is printed, so that "is this surname ever
+    printed without this first name?" looks only at that word's places. The word before
+    a place is read only when asked: most runs are settled before this question."""
 
     def __init__(self, text: str) -> None:
-        self._before: dict[str, set[str | None]] = {}
+        self._text = text
+        self._starts: dict[str, list[int]] = {}
         for match in _SURNAME.finditer(text):
-            start = match.start()
-            before = None
-            if start > 1 and text[start - 1] == " ":
-                previous = _WORD_BEFORE.search(text, max(0, start - 80), start - 1)
-                before = previous.group() if previous is not None else None
             word = match.group()
-            for key in {word, _POSSESSIVE.sub("", word)}:
-                self._before.setdefault(key, set()).add(before)
+            bare = word[:-2] if word.endswith(("’s", "'s")) else word  # "Weitz's" is "Weitz"
+            for key in (word,) if bare == word else (word, bare):
+                self._starts.setdefault(key, []).append(match.start())
 
     def surname_alone(self, tokens: Sequence[str]) -> bool:
         """Referred to by surname alone somewhere ("Weitz said"): a person's habit, not a
         place's ("New York" is never "York")."""
-        return any(word != tokens[0] for word in self._before.get(tokens[-1], ()))
+        return any(self._word_before(at) != tokens[0] for at in self._starts.get(tokens[-1], ()))
 
-
-_POSSESSIVE = re.compile(r"[’']s$")
+    def _word_before(self, start: int) -> str | None:
+        """The word printed one space before `start`, if any."""
+        text = self._text
+        if start > 1 and text[start - 1] == " ":
+            previous = _WORD_BEFORE.search(text, max(0, start - 80), start - 1)
+            return previous.group() if previous is not None else None
+        return None
 
 
 def _printed_role(chunk: str, name_start: int) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.letters import CAPITAL, is_capital, is_capitalised
 
@@ -94,12 +95,15 @@ def _words(text: str, start: int, end: int) -> list[_Word]:
         if len(word) == 1 and end < len(text) and text[end] == ".":
             end += 1  # an initial: "J."
             word += "."
-        if word[0].islower() and "-" not in word[:5]:  # most words: decided at once
-            kind = _PARTICLE if word in PARTICLES else _OTHER
-        else:
-            kind = _NAME if is_name_word(word) else _OTHER
-        found.append((start, end, kind))
+        found.append((start, end, _kind(word)))
     return found
+
+
+@lru_cache(maxsize=1 << 14)  # names and sentence openers recur in every document
+def _kind(word: str) -> int:
+    if word[0].islower() and "-" not in word[:5]:  # most words: decided at once
+        return _PARTICLE if word in PARTICLES else _OTHER
+    return _NAME if is_name_word(word) else _OTHER
 
 
 def _run_from(text: str, words: list[_Word], first: int, longest: int) -> tuple[Run | None, int]:

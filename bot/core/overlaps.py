@@ -381,8 +381,8 @@ def word_diff(
     Words are compared normalised (case, quote marks and punctuation don't count) and
     shown as printed. `old_span` (normalised offsets) limits `old` to the part a fragment
     matched. None when the wording is the same."""
-    old_words = _printed_words(normalize(old), old_span)
-    new_words = _printed_words(normalize(new), None)
+    old_words = _printed_words(_normalized(old), old_span)
+    new_words = _printed_words(_normalized(new), None)
     matcher = difflib.SequenceMatcher(
         a=[w for w, _ in old_words], b=[w for w, _ in new_words], autojunk=False
     )
@@ -523,6 +523,11 @@ def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] == " ":
         end -= 1
     return start, end
+
+
+# A canonical quote is diffed against each of its cluster's members, again whenever the
+# cluster is touched: normalise each text once.
+_normalized = lru_cache(maxsize=1 << 14)(normalize)
 
 
 def _printed_words(normalized: Normalized, span: tuple[int, int] | None) -> list[tuple[str, str]]:

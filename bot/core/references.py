@@ -7,9 +7,11 @@ Used on the few words around an attribution verb ("Kremlin spokesman Dmitry Pesk
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import Generic, TypeVar
 
 from bot.core.names import Run, capitalised_runs, run_at
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind, fold
@@ -104,32 +106,33 @@ class People:
 
     # The indexes below keep every lookup independent of how many people a document
     # names: a long file can name thousands, and scanning them all for each phrase was
-    # quadratic.
+    # quadratic. The book's part of each is built once per book (`_BookIndex`); a
+    # document adds only its own names and roles, the book's winning every tie.
 
     @cached_property
     def _people(self) -> frozenset[str]:
         return frozenset(self.local_people)
 
     @cached_property
-    def _known_names(self) -> list[tuple[str, Speaker]]:
-        pairs = [(n, s) for s in self.book.speakers for n in s.names]
-        pairs += [(s.surname, s) for s in self.book.speakers if s.kind is SpeakerKind.PERSON]
-        pairs += [(n, Speaker(n)) for n in self.local_names]
+    def _book_index(self) -> _BookIndex:
+        return self.book.indexed(_index_book)
+
+    @cached_property
+    def _local_index(self) -> _NameIndex:
+        pairs = [(n, Speaker(n)) for n in self.local_names]
         pairs += [(n.split()[-1], Speaker(n)) for n in self.local_names]
-        return sorted(pairs, key=lambda pair: -len(pair[0]))
+        return _NameIndex.of(pairs)
 
     @cached_property
     def _names_by_first_word(self) -> dict[str, list[str]]:
-        """Known names by their first word, longest first."""
-        index: dict[str, list[str]] = {}
-        for name, _ in self._known_names:
-            first = _WORD_CHARS.match(name)
-            if (
-                first is not None
-                and first.start() == 0
-                and name not in index.get(first.group(), ())
-            ):
-                index.setdefault(first.group(), []).append(name)
+        """Known names by their first word, longest first (the book's first among
+        names as long), each once."""
+        index = dict(self._book_index.names.by_first_word)
+        for first, local in self._local_index.by_first_word.items():
+            book = index.get(first, [])
+            ours = [name for name in local if name not in book]
+            # Stable on length: the book's names stay ahead of the document's.
+            index[first] = sorted(book + ours, key=lambda name: -len(name))
         return index
 
     def _known_matches(self, phrase: str) -> list[tuple[int, int, str]]:
@@ -156,34 +159,16 @@ class People:
         return index
 
     @cached_property
-    def _roles(self) -> list[tuple[frozenset[str], str | None, Speaker | None]]:
-        """Role phrases to match, in the order they win: the document's, then the book's.
-        Each is (its words, the local name holding it, or the book's speaker)."""
-        roles: list[tuple[frozenset[str], str | None, Speaker | None]] = [
-            (_role_words(role), name, None) for role, name in self.local_roles
-        ]
-        roles += [(_role_words(r), None, s) for s in self.book.speakers for r in s.roles]
-        return roles
+    def _local_role_index(self) -> _RoleIndex[str]:
+        return _RoleIndex.of([(_role_words(role), name) for role, name in self.local_roles])
 
-    @cached_property
-    def _roles_by_word(self) -> dict[str, list[int]]:
-        index: dict[str, list[int]] = {}
-        for order, (words, _, _) in enumerate(self._roles):
-            for word in words:
-                index.setdefault(word, []).append(order)
-        return index
-
-    @cached_property
-    def _by_exact(self) -> dict[str, Speaker]:
-        index: dict[str, Speaker] = {}
-        for name, speaker in self._known_names:
-            index.setdefault(name, speaker)
-        return index
+    def _by_exact(self, name: str) -> Speaker | None:
+        return self._book_index.names.by_exact.get(name) or self._local_index.by_exact.get(name)
 
     def canonical(self, name: str) -> Speaker:
         """The speaker a printed name means: the book's, a full name printed earlier in
         the document for a bare surname, or a new speaker under the name as printed."""
-        known = self.book.get(name) or self._by_exact.get(name)
+        known = self.book.get(name) or self._by_exact(name)
         if known is not None:
             return known
         for local in self._locals_by_surname.get(fold(name.split()[-1]), ()):
@@ -198,12 +183,11 @@ class People:
         words = _role_words(phrase)
         if not words:
             return None
-        candidates = sorted({o for word in words for o in self._roles_by_word.get(word, ())})
-        for order in candidates:
-            role_words, name, speaker = self._roles[order]
-            if _holds(role_words, words):
-                return self.canonical(name) if name is not None else speaker
-        return None
+        # The document's roles win over the book's.
+        local = self._local_role_index.holder(words)
+        if local is not None:
+            return self.canonical(local)
+        return self._book_index.roles.holder(words)
 
     @cached_property
     def _found(self) -> dict[str, tuple[Reference, ...]]:
@@ -227,7 +211,8 @@ class People:
             taken.append((ref.start, ref.end))
 
         for start, end, name in self._known_matches(phrase):
-            speaker = self._by_exact[name]
+            speaker = self._by_exact(name)
+            assert speaker is not None  # every known match is indexed
             speaker = self.book.get(speaker.name) or self.canonical(speaker.name)
             kind = (
                 RefKind.ORGANISATION if speaker.kind is SpeakerKind.ORGANISATION else RefKind.PERSON
@@ -260,7 +245,7 @@ class People:
         tokens = run.text.split()
         if tokens[-1].lower() in INSTITUTIONS:
             return self._institution(phrase, run, tokens)
-        if _ARTICLE_BEFORE.search(phrase[: run.start]):
+        if _article_before(phrase, run.start):
             return None  # "the Turkish delegation", "a New York court": not a person
         kept = name_tail(tokens)
         if not kept:
@@ -277,7 +262,7 @@ class People:
     def _institution(self, phrase: str, run: Run, tokens: list[str]) -> Reference | None:
         """ "the Foreign Ministry said": an organisation speaks, under the name printed."""
         words = [t for t in tokens if t not in ("The", "A", "An")]
-        if len(words) < 2 and not _ARTICLE_BEFORE.search(phrase[: run.start]):
+        if len(words) < 2 and not _article_before(phrase, run.start):
             return None  # a lone "Ministry" is not a name
         name = " ".join(words)
         known = self.book.get(name)
@@ -291,6 +276,72 @@ class People:
         offset = phrase.find(words)
         role = _strip_articles(words)
         return Reference(RefKind.ROLE, offset, offset + len(words), holder.name, role)
+
+
+_Holder = TypeVar("_Holder")
+
+
+@dataclass(frozen=True)
+class _RoleIndex(Generic[_Holder]):
+    """Role phrases, in the order they win, each as its words and who holds it."""
+
+    roles: tuple[tuple[frozenset[str], _Holder], ...]
+    by_word: dict[str, list[int]]  # word -> the roles that have it
+
+    @classmethod
+    def of(cls, roles: Sequence[tuple[frozenset[str], _Holder]]) -> _RoleIndex[_Holder]:
+        by_word: dict[str, list[int]] = {}
+        for order, (words, _) in enumerate(roles):
+            for word in words:
+                by_word.setdefault(word, []).append(order)
+        return cls(tuple(roles), by_word)
+
+    def holder(self, words: frozenset[str]) -> _Holder | None:
+        """Who holds the first role that the phrase of these words names."""
+        candidates = sorted({o for word in words & self.by_word.keys() for o in self.by_word[word]})
+        for order in candidates:
+            role_words, holder = self.roles[order]
+            if _holds(role_words, words):
+                return holder
+        return None
+
+
+@dataclass(frozen=True)
+class _NameIndex:
+    """Names to look for, each with the speaker it means."""
+
+    by_first_word: dict[str, list[str]]  # longest first, each once
+    by_exact: dict[str, Speaker]  # the first speaker of each name
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[str, Speaker]]) -> _NameIndex:
+        by_first_word: dict[str, list[str]] = {}
+        by_exact: dict[str, Speaker] = {}
+        for name, speaker in sorted(pairs, key=lambda pair: -len(pair[0])):
+            first = _WORD_CHARS.match(name)
+            if (
+                first is not None
+                and first.start() == 0
+                and name not in by_first_word.get(first.group(), ())
+            ):
+                by_first_word.setdefault(first.group(), []).append(name)
+            by_exact.setdefault(name, speaker)
+        return cls(by_first_word, by_exact)
+
+
+@dataclass(frozen=True)
+class _BookIndex:
+    """What `People` needs of a speaker book, built once per book."""
+
+    names: _NameIndex
+    roles: _RoleIndex[Speaker]
+
+
+def _index_book(book: SpeakerBook) -> _BookIndex:
+    pairs = [(n, s) for s in book.speakers for n in s.names]
+    pairs += [(s.surname, s) for s in book.speakers if s.kind is SpeakerKind.PERSON]
+    roles = [(_role_words(r), s) for s in book.speakers for r in s.roles]
+    return _BookIndex(_NameIndex.of(pairs), _RoleIndex.of(roles))
 
 
 def _holds(role_words: frozenset[str], phrase_words: frozenset[str]) -> bool:
@@ -339,7 +390,9 @@ def _words_before(phrase: str, start: int) -> str:
 def speaking_for(phrase: str, start: int, end: int) -> str | None:
     """The noun of someone else when the name at [start, end) is only who they speak
     for: "a spokesman for [Putin]", "[Ode’s] office". None when the name is the subject."""
-    before = _PROXY_BEFORE.search(_words_before(phrase, start))
+    words = _words_before(phrase, start)
+    # A match spans at most 7 words ("spokesman close to" and 4 more): search only those.
+    before = _PROXY_BEFORE.search(words, _last_words_start(words, 7))
     if before is not None and all(
         fold(w).removesuffix("'s") in ROLE_WORDS or w[0].isupper()
         for w in before.group("between").split()
@@ -370,6 +423,27 @@ def _strip_articles(phrase: str) -> str:
 
 _HONORIFICS = {"mr", "mrs", "ms", "dr", "prof"}
 _ARTICLE_BEFORE = re.compile(r"(?:^|\s)(?:the|a|an|The|A|An)\s+$")
+
+
+def _article_before(phrase: str, end: int) -> bool:
+    """`_ARTICLE_BEFORE` in phrase[:end], searched only where it can match: the white
+    space before `end` and the four characters before that."""
+    space = end
+    while space > 0 and phrase[space - 1].isspace():
+        space -= 1
+    return _ARTICLE_BEFORE.search(phrase, max(0, space - 4), end) is not None
+
+
+def _last_words_start(text: str, count: int) -> int:
+    """Where the last `count` white-space-separated words of `text` begin (0 when it has
+    no more): a pattern anchored at the end that spans at most `count` words matches
+    nowhere before."""
+    parts = text.rsplit(None, count)
+    if len(parts) <= count:
+        return 0
+    return text.index(parts[1], len(parts[0]))
+
+
 # Nouns that end the name of a body that speaks for itself: "the Foreign Ministry said".
 INSTITUTIONS = frozenset(
     """
@@ -397,18 +471,26 @@ def name_tail(tokens: list[str]) -> list[str]:
     Ryabkov" → "Sergei Ryabkov"). Empty when the run ends with a non-name ("Cold War")."""
     cut = 0
     for index, token in enumerate(tokens):
-        bare = _POSSESSIVE.sub("", token)
-        if bare in NOT_NAMES or bare in DEMONYMS or fold(bare).rstrip(".") in ROLE_WORDS:
+        if _ends_no_name(token):
             cut = index + 1
     return tokens[cut:]
 
 
+@lru_cache(maxsize=1 << 14)  # the same capitalised words, in every document
+def _ends_no_name(token: str) -> bool:
+    """A title, role word, demonym or non-name: no name goes on through it."""
+    bare = _POSSESSIVE.sub("", token)
+    return bare in NOT_NAMES or bare in DEMONYMS or fold(bare).rstrip(".") in ROLE_WORDS
+
+
+_ROLE_NOT_ARTICLE = ROLE_WORDS - {"the", "a", "an"}
 _ROLE_RUN = re.compile(r"((?:[\w.'’-]+\s+){1,5})$")
 
 
 def _role_before(phrase: str, start: int) -> str | None:
     """The role words printed just before a name: "Kremlin spokesman Dmitry Peskov"."""
-    match = _ROLE_RUN.search(_words_before(phrase, start))
+    before = _words_before(phrase, start)
+    match = _ROLE_RUN.search(before, _last_words_start(before, 5))  # it spans 5 words at most
     if match is None:
         return None
     words = match.group(1).split()
@@ -422,5 +504,5 @@ def _role_before(phrase: str, start: int) -> str | None:
     while kept and fold(kept[0]).rstrip(".") in _HONORIFICS:
         kept = kept[1:]
     role = _strip_articles(" ".join(kept))
-    has_role_word = any(fold(w) in ROLE_WORDS - {"the", "a", "an"} for w in role.split())
+    has_role_word = any(fold(w) in _ROLE_NOT_ARTICLE for w in role.split())
     return role if role and has_role_word else None

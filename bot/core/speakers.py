@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import TypeVar, cast
 
 from rapidfuzz import fuzz, process, utils
 
@@ -69,9 +70,28 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+_Index = TypeVar("_Index")
+
+
 @dataclass(frozen=True)
 class SpeakerBook:
     speakers: tuple[Speaker, ...] = field(default_factory=tuple)
+
+    def indexed(self, build: Callable[[SpeakerBook], _Index]) -> _Index:
+        """`build(self)`, worked out once per book (`build` is the key) and kept with it:
+        what other modules derive from the book is then not derived again for every
+        document. A pickled book leaves these behind; its copy builds its own."""
+        built = self._indexes.get(build)
+        if built is None:
+            built = self._indexes[build] = build(self)
+        return cast(_Index, built)
+
+    @cached_property
+    def _indexes(self) -> dict[Callable[[SpeakerBook], object], object]:
+        return {}
+
+    def __getstate__(self) -> dict[str, object]:
+        return {key: value for key, value in self.__dict__.items() if key != "_indexes"}
 
     @cached_property
     def _by_name(self) -> dict[str, Speaker]:

@@ -12,18 +12,19 @@ over the same documents (`group_stories`) gives, whatever the arrival order.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import math
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import combinations, pairwise
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.core.day_blocks import DayBlocks
 from bot.core.documents import Document
 from bot.core.summaries import content_terms, summarise
 
@@ -114,7 +115,7 @@ class StoryIndex:
         self._settings = settings
         self._profiles: dict[str, _Profile] = {}
         self._forest = _Forest({})
-        self._dated: list[tuple[datetime, str]] = []  # sorted, for the date window
+        self._days = DayBlocks(self._vectors_of, _similarities)  # dated, for the date window
         self._undated: list[str] = []
         self._vectors: OrderedDict[str, TermVector] = OrderedDict()  # least recently used first
         self._load = load_documents
@@ -143,13 +144,13 @@ class StoryIndex:
         if document.id not in self._profiles:
             profile = _Profile.of(document)
             vector = vector if vector is not None else TermVector.of(document.body)
-            candidates = list(self._text_candidates(profile))
-            vectors = self._vectors_of([c.doc_id for c in candidates])
-            scores = _similarities(vector, [vectors[c.doc_id] for c in candidates])
+            # Most candidates score far below either threshold: check dates only for the rest.
+            floor = min(self._settings.similar_text, self._settings.similar_text_undated)
             similar = [
-                candidate.doc_id
-                for candidate, score in zip(candidates, scores, strict=True)
-                if _similar_enough(profile, candidate, score, self._settings)
+                doc_id
+                for doc_id, score in self._text_scores(profile, vector)
+                if score >= floor
+                and _similar_enough(profile, self._profiles[doc_id], score, self._settings)
             ]
             self._remember(profile)
             self._cache(profile.doc_id, vector)
@@ -188,7 +189,7 @@ class StoryIndex:
         if profile.published is None:
             self._undated.append(profile.doc_id)
         else:
-            bisect.insort(self._dated, (profile.published, profile.doc_id))
+            self._days.add(profile.published.date(), profile.doc_id)
 
     def _cache(self, doc_id: str, vector: TermVector) -> None:
         self._vectors[doc_id] = vector
@@ -215,17 +216,20 @@ class StoryIndex:
                 self._cache(doc_id, found[doc_id])
         return found
 
-    def _text_candidates(self, profile: _Profile) -> Iterator[_Profile]:
+    def _text_scores(self, profile: _Profile, vector: TermVector) -> Iterator[tuple[str, float]]:
+        """(document id, cosine) for the documents dated within the similarity window of
+        this one (a day either side more: `_similar_enough` checks the exact time), and
+        for the undated ones; for an undated document, for every document."""
         if profile.published is None:
-            yield from self._profiles.values()
-            return
-        window = timedelta(days=self._settings.max_days_apart)
-        low = bisect.bisect_left(self._dated, (profile.published - window, ""))
-        high = bisect.bisect_right(self._dated, (profile.published + window, "\U0010ffff"))
-        for _, doc_id in self._dated[low:high]:
-            yield self._profiles[doc_id]
-        for doc_id in self._undated:
-            yield self._profiles[doc_id]
+            everyone = list(self._profiles)
+        else:
+            reach = timedelta(days=self._settings.max_days_apart)
+            first, last = (profile.published - reach).date(), (profile.published + reach).date()
+            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            yield from self._days.scores(vector, days)
+            everyone = list(self._undated)
+        vectors = self._vectors_of(everyone)
+        yield from zip(everyone, _similarities(vector, [vectors[d] for d in everyone]), strict=True)
 
 
 # --- what one document contributes --------------------------------------------------------
@@ -310,29 +314,46 @@ class TermVector:
 
     @classmethod
     def of(cls, body: str) -> TermVector:
-        by_hash = {_term_hash(term): weight for term, weight in _text_vector(body).items()}
-        ids = np.array(sorted(by_hash), dtype=np.int64)
-        weights = np.array([round(by_hash[i] * _WEIGHT_SCALE) for i in ids], dtype=np.int64)
+        return cls.of_terms(content_terms(body))
+
+    @classmethod
+    def of_terms(cls, words: Sequence[str]) -> TermVector:
+        """The vector of a body given as its `content_terms`, in text order (analysis
+        has them already: `BodyTerms.words`)."""
+        counts = _term_counts(words)
+        hashes = map(_term_hash, counts)
+        by_hash = dict(zip(hashes, map(_scaled_weight, counts.values()), strict=True))
+        ids = np.fromiter(by_hash, dtype=np.int64, count=len(by_hash))
+        weights = np.fromiter(by_hash.values(), dtype=np.int64, count=len(by_hash))
+        order = np.argsort(ids)  # the ids are distinct: any sort gives the same arrays
+        ids, weights = ids[order], weights[order]
         return cls(ids, weights, math.sqrt(int(weights @ weights)))
 
 
+@lru_cache(maxsize=1 << 16)  # words and common pairs recur in every article
 def _term_hash(term: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(term.encode(), digest_size=8).digest(), "little", signed=True
     )
 
 
+@lru_cache(maxsize=1 << 10)
+def _scaled_weight(count: int) -> int:
+    """The sublinear term frequency, in thousandths."""
+    return round((1 + math.log(count)) * _WEIGHT_SCALE)
+
+
 def _sort_date(published: datetime | None) -> tuple[bool, float]:
     return (published is None, published.timestamp() if published else 0.0)
 
 
-def _text_vector(text: str) -> dict[str, float]:
-    """Sublinear term frequencies of content words and of adjacent content-word pairs;
-    the pairs make a rewrite of the same article stand out from an article on the same
-    topic."""
-    words = content_terms(text)
-    counts = Counter(words) + Counter(f"{a} {b}" for a, b in pairwise(words))
-    return {term: 1 + math.log(count) for term, count in counts.items()}
+def _term_counts(words: Sequence[str]) -> Counter[str]:
+    """Counts of content words and of adjacent content-word pairs (weighted sublinearly
+    by `_scaled_weight`); the pairs make a rewrite of the same article stand out from an
+    article on the same topic."""
+    counts = Counter(words)
+    counts.update(f"{a} {b}" for a, b in pairwise(words))  # a pair never equals a word
+    return counts
 
 
 def _similarities(vector: TermVector, others: Sequence[TermVector]) -> list[float]:
@@ -344,12 +365,14 @@ def _similarities(vector: TermVector, others: Sequence[TermVector]) -> list[floa
     at = np.searchsorted(vector.ids, ids)
     at[at == len(vector.ids)] = 0
     products = np.where(vector.ids[at] == ids, vector.weights[at] * weights, 0)
-    ends = np.cumsum([len(other.ids) for other in others])
+    ends = np.cumsum(np.fromiter((len(other.ids) for other in others), np.int64, len(others)))
     totals = np.concatenate([[0], np.cumsum(products)])
     dots = totals[ends] - totals[np.concatenate([[0], ends[:-1]])]
+    norms = np.fromiter((other.norm for other in others), np.float64, len(others)) * vector.norm
+    # Integer dot products are exact, so the division gives what one pair alone gives.
     return [
-        int(dot) / (vector.norm * other.norm) if other.norm else 0.0
-        for dot, other in zip(dots, others, strict=True)
+        float(dot) / norm if norm else 0.0
+        for dot, norm in zip(dots.tolist(), norms.tolist(), strict=True)
     ]
 
 

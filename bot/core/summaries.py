@@ -18,10 +18,12 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import mul, sub
 
 from bot.core.documents import Document
 from bot.core.layout import Span
-from bot.core.quote_marks import find_marked_quotes
+from bot.core.quote_marks import MarkedQuote, find_marked_quotes
 
 MIN_SENTENCES = 2
 MAX_SENTENCES = 4
@@ -79,17 +81,29 @@ DEFAULT_WEIGHTS = SummaryWeights()
 
 
 def summarise(
-    document: Document, *, max_sentences: int = 3, weights: SummaryWeights = DEFAULT_WEIGHTS
+    document: Document,
+    *,
+    max_sentences: int = 3,
+    weights: SummaryWeights = DEFAULT_WEIGHTS,
+    marked: Sequence[MarkedQuote] | None = None,
+    terms: BodyTerms | None = None,
 ) -> Summary:
     """The best `max_sentences` (2 to 4) body sentences, best first; fewer only when the
-    body has fewer sentences worth showing."""
+    body has fewer sentences worth showing.
+
+    `marked` (`find_marked_quotes` over the body paragraphs) and `terms` (`body_terms`)
+    spare the work when the caller has already done it for the same document."""
     if not MIN_SENTENCES <= max_sentences <= MAX_SENTENCES:
         raise ValueError(f"max_sentences must be {MIN_SENTENCES} to {MAX_SENTENCES}")
-    sentences, quoted = _sentences_and_quotes(document)
+    sentences, quoted = _sentences_and_quotes(document, marked)
     candidates = [s for s in sentences if _is_summary_worthy(s.text)][:MAX_SCORED]
     if not candidates:
         return Summary(document.id, ())
-    vectors = _tfidf_vectors([s.text for s in candidates], headline=document.title)
+    terms = terms if terms is not None else body_terms(document)
+    vectors = _tfidf_vectors(
+        [terms.within(s.start, s.end) for s in candidates],
+        headline=content_terms(document.title or ""),
+    )
     sentence_vectors, headline_vector = vectors[:-1], vectors[-1]
     similarity = _similarity_matrix(sentence_vectors)
     centrality = _textrank(similarity)
@@ -144,18 +158,16 @@ def body_sentences(document: Document) -> tuple[Sentence, ...]:
 
     Abbreviations (Mr., Lt. Gen., U.S.) end no sentence, and nothing inside quote marks
     is split: a quoted statement stays with its attribution."""
-    return _sentences_and_quotes(document)[0]
+    return _sentences_and_quotes(document, None)[0]
 
 
-def _sentences_and_quotes(document: Document) -> tuple[tuple[Sentence, ...], _Segments]:
+def _sentences_and_quotes(
+    document: Document, marked: Sequence[MarkedQuote] | None
+) -> tuple[tuple[Sentence, ...], _Segments]:
     paragraphs = [Span(p.start, p.end) for p in document.body_paragraphs()]
-    quoted = _Segments(
-        [
-            segment
-            for quote in find_marked_quotes(document.text, paragraphs)
-            for segment in quote.segments
-        ]
-    )
+    if marked is None:
+        marked = find_marked_quotes(document.text, paragraphs)
+    quoted = _Segments([segment for quote in marked for segment in quote.segments])
     sentences: list[Sentence] = []
     for index, paragraph in enumerate(paragraphs):
         start = paragraph.start
@@ -238,9 +250,10 @@ _BOILERPLATE = re.compile(
 
 
 def _is_summary_worthy(text: str) -> bool:
-    if len(text.split()) < MIN_WORDS or _BOILERPLATE.search(text):
+    # A line without an ending is a heading or a label; tested before the costlier pattern.
+    if len(text.split()) < MIN_WORDS or not text.endswith(_TERMINAL):
         return False
-    return text.endswith(_TERMINAL)  # a line without an ending is a heading or a label
+    return not _BOILERPLATE.search(text)
 
 
 _REPORTING = re.compile(
@@ -305,8 +318,40 @@ _STOP_WORDS = frozenset(
 
 def content_terms(text: str) -> list[str]:
     """The words that carry meaning, lower-cased and lightly stemmed, in text order."""
-    words = (w.lower().replace("’", "'") for w in _WORD.findall(text))
-    return [_stem(w) for w in words if w not in _STOP_WORDS and len(w) > 1]
+    return [term for term in map(_term, _WORD.findall(text)) if term is not None]
+
+
+@dataclass(frozen=True)
+class BodyTerms:
+    """`content_terms` of a document's body paragraphs, each with the offset in
+    Document.text of the word it comes from. Tokenised once, it serves both the summary
+    (the terms of each sentence) and the story term vector (all of them, in order)."""
+
+    starts: tuple[int, ...]
+    words: tuple[str, ...]  # the terms of `Document.body`, in text order
+
+    def within(self, start: int, end: int) -> list[str]:
+        """The terms of the words that start in [start, end): `content_terms` of that
+        slice when it cuts no word in two (a sentence never does)."""
+        return list(self.words[bisect_left(self.starts, start) : bisect_left(self.starts, end)])
+
+
+def body_terms(document: Document) -> BodyTerms:
+    starts: list[int] = []
+    words: list[str] = []
+    for paragraph in document.body_paragraphs():
+        for match in _WORD.finditer(document.text, paragraph.start, paragraph.end):
+            term = _term(match.group())
+            if term is not None:
+                starts.append(match.start())
+                words.append(term)
+    return BodyTerms(tuple(starts), tuple(words))
+
+
+@lru_cache(maxsize=1 << 16)  # a word recurs in every article: fold and stem it once
+def _term(word: str) -> str | None:
+    word = word.lower().replace("’", "'")
+    return _stem(word) if word not in _STOP_WORDS and len(word) > 1 else None
 
 
 def _stem(word: str) -> str:
@@ -323,27 +368,35 @@ def _stem(word: str) -> str:
 Vector = dict[str, float]
 
 
-def _tfidf_vectors(texts: Sequence[str], *, headline: str | None) -> list[Vector]:
-    """TF-IDF vectors of the sentences, then of the headline, with sentence-level IDF."""
-    bags = [Counter(content_terms(t)) for t in texts]
-    frequency = Counter(term for bag in bags for term in bag)
+def _tfidf_vectors(texts: Sequence[Sequence[str]], *, headline: Sequence[str]) -> list[Vector]:
+    """TF-IDF vectors of the sentences, then of the headline, with sentence-level IDF;
+    each given as its content terms."""
+    bags = [Counter(t) for t in texts]
+    frequency = Counter(itertools.chain.from_iterable(bags))
     count = len(bags)
+    # Each term's IDF once, not once per sentence holding it.
+    idf = {term: math.log((1 + count) / (1 + n)) + 1 for term, n in frequency.items()}
+    unseen = math.log((1 + count) / (1 + 0)) + 1  # a headline word in no sentence
 
     def vector(bag: Counter[str]) -> Vector:
-        return {
-            term: (1 + math.log(tf)) * (math.log((1 + count) / (1 + frequency[term])) + 1)
-            for term, tf in bag.items()
-        }
+        return {term: (1 + math.log(tf)) * idf.get(term, unseen) for term, tf in bag.items()}
 
-    return [vector(bag) for bag in bags] + [vector(Counter(content_terms(headline or "")))]
+    return [vector(bag) for bag in bags] + [vector(Counter(headline))]
 
 
 def _similarity_matrix(vectors: Sequence[Vector]) -> list[list[float]]:
+    """`cosine` of every pair, each vector's norm worked out once."""
     size = len(vectors)
     matrix = [[1.0 if i == j else 0.0 for j in range(size)] for i in range(size)]
+    norms = [math.sqrt(sum(w * w for w in v.values())) for v in vectors]
     for i in range(size):
         for j in range(i + 1, size):
-            matrix[i][j] = matrix[j][i] = cosine(vectors[i], vectors[j])
+            a, b = vectors[i], vectors[j]
+            if len(a) > len(b):
+                a, b = b, a
+            dot = _dot(a, b)
+            if dot:
+                matrix[i][j] = matrix[j][i] = dot / (norms[i] * norms[j])
     return matrix
 
 
@@ -351,33 +404,39 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Cosine similarity of two sparse term vectors."""
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(weight * b.get(term, 0.0) for term, weight in a.items())
+    dot = _dot(a, b)
     if not dot:
         return 0.0
     norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
     return dot / norm
 
 
+def _dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Summed in the order of `a`'s terms, so that a pair always gives the same float."""
+    shared = [term for term in a if term in b]
+    dot: float = sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
+    return dot
+
+
 def _textrank(similarity: Sequence[Sequence[float]], *, damping: float = 0.85) -> list[float]:
     """Weighted PageRank over the sentence graph, scaled so the most central scores 1."""
     size = len(similarity)
     out_sums = [sum(row) - row[i] for i, row in enumerate(similarity)]
-    # Each sentence's in-links with the share of the sender's weight they carry.
-    incoming = [
-        [
-            (j, similarity[j][i] / out_sums[j])
-            for j in range(size)
-            if j != i and similarity[j][i] and out_sums[j]
-        ]
-        for i in range(size)
+    # Each sentence's in-links (senders, and the share of the sender's weight they carry).
+    senders = [
+        [j for j in range(size) if j != i and similarity[j][i] and out_sums[j]] for i in range(size)
     ]
+    shares = [[similarity[j][i] / out_sums[j] for j in links] for i, links in enumerate(senders)]
+    base = (1 - damping) / size
     rank = [1.0 / size] * size
     for _ in range(100):
+        at = rank.__getitem__
+        # Summed in C, term by term in the same order as a plain loop: the same floats.
         new = [
-            (1 - damping) / size + damping * sum(share * rank[j] for j, share in links)
-            for links in incoming
+            base + damping * sum(map(mul, weights, map(at, links)))
+            for links, weights in zip(senders, shares, strict=True)
         ]
-        converged = max(abs(a - b) for a, b in zip(new, rank, strict=True)) < 1e-9
+        converged = max(map(abs, map(sub, new, rank))) < 1e-9
         rank = new
         if converged:
             break

@@ -120,3 +120,30 @@ def test_the_second_half_of_a_split_quote_is_as_partial_as_the_first(
     assert not found["We came here to find a solution"].partial
     assert not second.partial
     assert second.speaker is not None and second.speaker.name == "Katrin Moser"
+
+
+def test_he_is_the_person_mentioned_in_this_paragraph_or_the_one_before(
+    speaker_book: SpeakerBook,
+) -> None:
+    mentioned = "Reporters waited while talks with Sergei Lavrov went on.\n\n"
+    quote = "“We are ready,” he said."
+    found = attribute(mentioned + quote, People(speaker_book))["We are ready"]
+    assert found.speaker is not None
+    assert (found.speaker.name, found.speaker.how) == ("Sergei Lavrov", Attribution.PRONOUN)
+    # Two paragraphs back, a mention (and no one who spoke) is too far to say who "he" is.
+    far = attribute(mentioned + "The weather was cold.\n\n" + quote, People(speaker_book))
+    assert far["We are ready"].speaker is None
+
+
+def test_a_sentence_that_opens_with_a_quote_then_a_role_phrase_has_that_subject(
+    speaker_book: SpeakerBook,
+) -> None:
+    # The second sentence opens with a quote; the role phrase after it says whose words
+    # "he" continues in the next paragraph.
+    text = (
+        "Lavrov spoke first.\n\n"
+        "“Nothing is settled.” the Kremlin spokesman, for his part\n\n"
+        "“We will see,” he said."
+    )
+    found = attribute(text, People(speaker_book))["We will see"]
+    assert found.speaker is not None and found.speaker.name == PESKOV

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from bot.core.article import read_article
+from bot.core.documents import Document
 from bot.core.extraction import extract_quotes
+from bot.core.layout import Span
+from bot.core.quote_marks import find_marked_quotes
 from bot.core.quotes import Attribution, Quote
 from bot.core.speakers import SpeakerBook
 
@@ -250,3 +253,13 @@ def test_a_long_input_still_yields_every_quote_with_its_speaker(
     assert by_text["We are ready to talk about item 1999 and everything else"] == "Jane Doe"
     assert by_text["It is not for us to say"] == PESKOV
     assert by_text["Ask Kyiv."] == PESKOV
+
+
+def test_quote_marks_found_before_give_the_same_quotes(
+    seed_documents: dict[str, Document], speaker_book: SpeakerBook
+) -> None:
+    for document in seed_documents.values():
+        body = [Span(p.start, p.end) for p in document.body_paragraphs()]
+        marked = find_marked_quotes(document.text, body)
+        shared = extract_quotes(document, speaker_book, marked=marked)
+        assert shared == extract_quotes(document, speaker_book)

@@ -3,6 +3,8 @@ marks, apostrophes."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.layout import Span, find_paragraphs
 from bot.core.quote_marks import MarkedQuote, Style, document_style, find_marked_quotes
 
@@ -36,6 +38,28 @@ def test_british_single_marks_are_the_main_marks_when_more_common() -> None:
     paragraphs = list(find_paragraphs(text))
     assert document_style(text, paragraphs) is Style.SINGLE
     assert quoted(text) == ["We are not naive,", "Relations were damaged."]
+
+
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        # Opening marks count at the start, after a space, a bracket or a dash ...
+        ("‘One.’ ‘Two.’ “Three.”", Style.SINGLE),
+        ("A\n‘One two.’ (‘Three’) —‘Four’ “Five.”", Style.SINGLE),
+        ('"One." "Two." ‘Three.’', Style.DOUBLE),
+        ('(“One.”) -"Two." ‘Three.’ ‘Four.’', Style.DOUBLE),  # two each: double
+        # ... not after a letter or a digit: "rock'n'roll", 1990s' "hits"
+        ("Rock'n'Roll and O'Brien's ‘Three.’ “One.”", Style.DOUBLE),
+        ('The 5"7" man said ‘Ok.’', Style.SINGLE),
+    ],
+)
+def test_the_main_marks_are_those_that_open_more_quotes(text: str, style: Style) -> None:
+    assert document_style(text, list(find_paragraphs(text))) is style
+
+
+def test_a_single_quote_at_the_start_of_a_later_paragraph_is_found() -> None:
+    text = "“It is a long road,” Peskov said.\n\n'We have seen this film before,' Fox said."
+    assert quoted(text) == ["It is a long road,", "We have seen this film before,"]
 
 
 def test_apostrophes_are_not_marks() -> None:

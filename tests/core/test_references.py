@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.references import People, Reference, RefKind, name_tail, speaking_for
-from bot.core.speakers import SpeakerBook
+from bot.core.speakers import Speaker, SpeakerBook
 
 PESKOV = "Dmitry Peskov"
 
@@ -96,6 +96,19 @@ def test_references_come_in_order_of_where_they_end(speaker_book: SpeakerBook) -
         ("Putin's spokesman Dmitry Peskov", "Dmitry Peskov", None),
         ("Kremlin spokesman Dmitry Peskov", "Dmitry Peskov", None),
         ("U.S. Secretary of State Antony Blinken", "Antony Blinken", None),
+        # Four words between "close to" and the name: the most there may be, at the end
+        # of a long phrase; with five, the aide is no longer who the name is read through.
+        (
+            "After talks in Geneva on Monday, an aide close to the Russian Foreign Minister "
+            "Sergei Lavrov",
+            "Sergei Lavrov",
+            "aide",
+        ),
+        (
+            "an aide close to the acting Russian Foreign Minister Sergei Lavrov",
+            "Sergei Lavrov",
+            None,
+        ),
     ],
 )
 def test_speaking_for(phrase: str, name: str, through: str | None) -> None:
@@ -126,3 +139,48 @@ def test_is_known(speaker_book: SpeakerBook) -> None:
     assert not people.is_known("Kremlin")  # an organisation
     assert not people.is_known("Sao Paulo")  # printed, but never shown to be a person
     assert not people.is_known(None)
+
+
+# The book's names and roles are indexed once per book, the document's on top of them.
+BERG_BOOK = SpeakerBook(
+    (Speaker("Anna Berg", ("Berg",)), Speaker("Olav Dahl", roles=("Finance Minister",)))
+)
+
+
+def test_the_longest_name_printed_wins_whether_the_book_or_the_document_knows_it() -> None:
+    people = People(BERG_BOOK, ("Anna Berg Larsen", "Nils Berg"))
+    assert refs(people, "Anna Berg Larsen said") == [(RefKind.PERSON, "Anna Berg Larsen")]
+    assert refs(people, "Anna Berg said") == [(RefKind.PERSON, "Anna Berg")]
+    assert refs(people, "Nils Berg said") == [(RefKind.PERSON, "Nils Berg")]
+
+
+def test_a_name_both_know_is_the_books() -> None:
+    # "Berg" is the book's Anna Berg, though the document printed a Nils Berg too.
+    people = People(BERG_BOOK, ("Nils Berg",))
+    assert refs(people, "Berg said") == [(RefKind.PERSON, "Anna Berg")]
+    assert refs(People(SpeakerBook(), ("Nils Berg",)), "Berg said") == [
+        (RefKind.PERSON, "Nils Berg")
+    ]
+
+
+def test_a_role_printed_in_the_document_wins_over_the_books() -> None:
+    phrase = "the acting finance minister"
+    assert People(BERG_BOOK).role_holder(phrase) == BERG_BOOK.speakers[1]
+    people = People(BERG_BOOK, ("Kari Holm",), (("Finance Minister", "Kari Holm"),))
+    holder = people.role_holder(phrase)
+    assert holder is not None and holder.name == "Kari Holm"
+
+
+def test_the_role_printed_before_a_name_at_the_end_of_a_long_phrase(
+    speaker_book: SpeakerBook,
+) -> None:
+    phrase = (
+        "After a long day of talks in Geneva on Monday, Russian Deputy Foreign Minister "
+        "Sergei Ryabkov"
+    )
+    ref = last(People(speaker_book), phrase)
+    assert (ref.name, ref.role) == ("Sergei Ryabkov", "Russian Deputy Foreign Minister")
+    # Only an article just before a run makes it no person: "the Turkish delegation".
+    assert refs(People(speaker_book), "Officials met the Turkish Delegation") == []
+    assert refs(People(speaker_book), "Officials met the\n  Tom Hall") == []
+    assert refs(People(speaker_book), "Officials met Tom Hall") == [(RefKind.PERSON, "Tom Hall")]

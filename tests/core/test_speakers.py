@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from bot.core.speakers import Speaker, SpeakerBook, SpeakerKind, fold
@@ -109,3 +111,32 @@ def test_fold_strips_accents_of_every_script() -> None:
     assert fold("Σωκράτης") == fold("ΣΩΚΡΑΤΗΣ") == "σωκρατησ"  # casefold: one sigma
     assert fold("Erdog\u0306an") == fold("Erdoğan") == "erdogan"
     assert fold("Йосиф") == "иосиф"
+
+
+def speaker_names(book: SpeakerBook) -> tuple[str, ...]:
+    return tuple(s.name for s in book.speakers)
+
+
+def test_an_index_of_the_book_is_built_once_and_again_for_another_book() -> None:
+    built: list[SpeakerBook] = []
+
+    def names(book: SpeakerBook) -> tuple[str, ...]:
+        built.append(book)
+        return speaker_names(book)
+
+    book = SpeakerBook(SMALL.speakers)
+    first = book.indexed(names)
+    assert book.indexed(names) is first
+    assert built == [book]
+    bigger = book.with_speaker(Speaker("Anna Berg"))
+    assert bigger.indexed(names) == (*first, "Anna Berg")
+    assert built == [book, bigger]
+
+
+def test_a_book_pickles_without_its_indexes_and_its_copy_builds_them_again() -> None:
+    book = SpeakerBook(SMALL.speakers)
+    index = book.indexed(lambda b: speaker_names(b))  # a lambda cannot be pickled
+    copy = pickle.loads(pickle.dumps(book))  # the process pool sends the book to workers
+    assert copy == book
+    assert copy.get("Peskov") == book.get("Peskov")
+    assert copy.indexed(speaker_names) == index

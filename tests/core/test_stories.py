@@ -17,10 +17,11 @@ from bot.core.stories import (
     StoryIndex,
     StoryMember,
     StorySettings,
+    TermVector,
     group_stories,
     sharing_documents,
 )
-from bot.core.summaries import summarise
+from bot.core.summaries import body_terms, content_terms, summarise
 from bot.sources.files import load_path
 
 ARTICLES = Path(__file__).resolve().parents[1] / "articles"
@@ -296,3 +297,24 @@ def test_links_to_documents_not_added_yet_wait_for_them(
     assert alone.doc_ids == (seeds["001"].id,)
     joined = index.add(seeds["000"], shared_with={seeds["001"].id})
     assert set(joined.doc_ids) == {seeds["000"].id, seeds["001"].id}
+
+
+# --- term vectors ---------------------------------------------------------------------------
+
+
+def test_a_term_vector_from_the_body_terms_is_the_vector_of_the_body(
+    seeds: dict[str, Document],
+) -> None:
+    for document in seeds.values():
+        vector = TermVector.of(document.body)
+        assert TermVector.of_terms(content_terms(document.body)) == vector
+        assert TermVector.of_terms(body_terms(document).words) == vector
+        assert list(vector.ids) == sorted(vector.ids)
+
+
+def test_a_term_vector_weighs_words_and_word_pairs_by_their_counts() -> None:
+    # talk ×2, resume ×2, "talk resume" ×2, "resume talk" ×1: 1 + ln 2 is 1.693
+    vector = TermVector.of_terms(["talk", "resume", "talk", "resume"])
+    assert sorted(vector.weights.tolist()) == [1000, 1693, 1693, 1693]
+    assert vector.norm == pytest.approx((1000**2 + 3 * 1693**2) ** 0.5)
+    assert TermVector.of_terms([]).norm == 0.0

@@ -9,10 +9,14 @@ import yaml
 
 from bot.core.article import read_article
 from bot.core.documents import Document, ParagraphKind
+from bot.core.layout import Span
+from bot.core.quote_marks import find_marked_quotes
 from bot.core.summaries import (
     MAX_SENTENCES,
     Summary,
     body_sentences,
+    body_terms,
+    content_terms,
     lead_summary,
     rouge_n_f1,
     summarise,
@@ -339,3 +343,45 @@ def test_a_book_length_article_is_still_summarised_from_its_lead() -> None:
     assert len(summary.sentences) == 3
     assert summary.sentences[0].text == lead.removeprefix("MOSCOW (Reuters) – ")
     assert all(document.text[s.start : s.end].strip() for s in summary.sentences)
+
+
+# --- tokenised once ---------------------------------------------------------------------
+
+
+def test_body_terms_are_the_content_terms_of_the_body_and_of_each_sentence(
+    all_documents: dict[str, Document],
+) -> None:
+    for name, document in all_documents.items():
+        terms = body_terms(document)
+        assert list(terms.words) == content_terms(document.body), name
+        assert list(terms.starts) == sorted(terms.starts), name
+        for sentence in body_sentences(document):
+            assert terms.within(sentence.start, sentence.end) == content_terms(sentence.text)
+
+
+def test_body_terms_leave_out_the_title_and_know_where_each_word_starts() -> None:
+    document = read_article(
+        "Arms talks\n\nRussia's relations improved. The talks resume.", source="t"
+    )
+    terms = body_terms(document)
+    assert terms.words == ("russia", "relation", "improved", "talk", "resume")
+    assert [document.text[at : at + 3] for at in terms.starts] == [
+        "Rus", "rel", "imp", "tal", "res",
+    ]  # fmt: skip
+    second = document.text.index("The talks")
+    assert terms.within(second, len(document.text)) == ["talk", "resume"]
+    assert terms.within(0, second) == ["russia", "relation", "improved"]
+    assert terms.within(second, second) == []
+
+
+def test_a_summary_from_marks_and_terms_found_before_is_the_same_summary(
+    all_documents: dict[str, Document],
+) -> None:
+    for document in all_documents.values():
+        body = [Span(p.start, p.end) for p in document.body_paragraphs()]
+        marked = find_marked_quotes(document.text, body)
+        for count in (2, 3, 4):
+            shared = summarise(
+                document, max_sentences=count, marked=marked, terms=body_terms(document)
+            )
+            assert shared == summarise(document, max_sentences=count)
