@@ -125,14 +125,16 @@ class Archive:
             engine, index = self._indexes()
             new_quotes = [q for item in analysed for q in item.quotes]
             new_docs = {a.document.id: a.document for a in analysed}
-            links = engine.add(new_quotes)
+            given = {p.quote_id: p for item in analysed for p in item.prepared}
+            links = engine.add(new_quotes, prepared=given)
             component, rows, sharing = self._clusters_after(engine, new_quotes, new_docs)
             terms = {a.document.id: a.terms for a in analysed if a.terms is not None}
             stale, stories = self._place(index, list(new_docs.values()), sharing, terms=terms)
             with self.store.write(now, expect=self._generation) as write:
                 items = [(a.document, a.quotes, a.summary) for a in analysed]
                 self.store.add_documents(write.conn, items, now=write.moment)
-                prepared = engine.prepared(q.id for q in new_quotes)
+                missing = (q.id for q in new_quotes if q.id not in given)
+                prepared = [*given.values(), *engine.prepared(missing)]
                 self.store.add_overlap_state(write.conn, prepared, links)
                 if rows or component:
                     self.store.replace_clusters(write.conn, component, rows, now=write.moment)

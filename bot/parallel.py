@@ -17,12 +17,16 @@ from types import TracebackType
 
 from bot.core.analysis import Analysed, analyse
 from bot.core.documents import Document
+from bot.core.overlaps import Prepared
 from bot.core.quotes import Quote
 from bot.core.speakers import SpeakerBook
 from bot.core.stories import TermVector
 from bot.sources.files import LoadReport
 
-_Result = tuple[tuple[Quote, ...], tuple[tuple[int, int], ...], TermVector | None]
+# An Analysed without its document (the caller has it: no need to send it back).
+_Result = tuple[
+    tuple[Quote, ...], tuple[tuple[int, int], ...], TermVector | None, tuple[Prepared, ...]
+]
 
 
 class ProcessPoolAnalyser:
@@ -56,8 +60,10 @@ class ProcessPoolAnalyser:
         def results() -> list[Analysed]:
             found = [result for future in futures for result in future.result()]
             return [
-                Analysed(document=document, quotes=quotes, summary=summary, terms=terms)
-                for document, (quotes, summary, terms) in zip(documents, found, strict=True)
+                Analysed(document, quotes, summary, terms, prepared)
+                for document, (quotes, summary, terms, prepared) in zip(
+                    documents, found, strict=True
+                )
             ]
 
         return results
@@ -115,7 +121,7 @@ def _analyse_chunk(documents: Sequence[Document], book: SpeakerBook) -> list[_Re
     found = []
     for document in documents:
         analysed = analyse(document, book)
-        found.append((analysed.quotes, analysed.summary, analysed.terms))
+        found.append((analysed.quotes, analysed.summary, analysed.terms, analysed.prepared))
     return found
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.core.documents import Document
 from bot.core.extraction import extract_quotes
 from bot.core.layout import Span
+from bot.core.overlaps import Prepared, prepare
 from bot.core.quote_marks import find_marked_quotes
 from bot.core.quotes import Quote
 from bot.core.speakers import SpeakerBook
@@ -25,6 +26,7 @@ class Analysed:
     quotes: tuple[Quote, ...]
     summary: tuple[tuple[int, int], ...]  # sentence spans in document.text, best first
     terms: TermVector | None = None  # for StoryIndex.add
+    prepared: tuple[Prepared, ...] = ()  # for OverlapEngine.add, one per quote
 
 
 def analyse(document: Document, book: SpeakerBook) -> Analysed:
@@ -34,9 +36,11 @@ def analyse(document: Document, book: SpeakerBook) -> Analysed:
     marked = tuple(find_marked_quotes(document.text, body))
     terms = body_terms(document)
     summary = summarise(document, marked=marked, terms=terms)
+    quotes = extract_quotes(document, book, marked=marked)
     return Analysed(
         document=document,
-        quotes=extract_quotes(document, book, marked=marked),
+        quotes=quotes,
         summary=tuple((s.start, s.end) for s in summary.sentences),
         terms=TermVector.of_terms(terms.words),
+        prepared=tuple(prepare(quote) for quote in quotes),
     )

@@ -179,7 +179,7 @@ def compare_quotes(
     a: Quote, b: Quote, *, settings: OverlapSettings = DEFAULT_SETTINGS
 ) -> Link | None:
     """Verify one pair directly, without the index (for checks and benchmarks)."""
-    short, long = _ordered(_prepare(a, a.id)[0], _prepare(b, b.id)[0])
+    short, long = _ordered(_record(a), _record(b))
     match = _verify(short, long, settings)
     return None if match is None else _link(short, long, match)
 
@@ -212,12 +212,18 @@ class OverlapEngine:
     def __contains__(self, quote_id: object) -> bool:
         return quote_id in self._ordinals
 
-    def add(self, quotes: Iterable[Quote]) -> tuple[Link, ...]:
-        """Index quotes (already known ids are skipped) and return the new links."""
+    def add(
+        self, quotes: Iterable[Quote], *, prepared: Mapping[str, Prepared] | None = None
+    ) -> tuple[Link, ...]:
+        """Index quotes (already known ids are skipped) and return the new links.
+
+        `prepared`: what `prepare` gives for some of them, worked out elsewhere (the
+        analysis workers do it, off the ingest's one writing process)."""
         found: list[Link] = []
+        given = prepared or {}
         for quote_id, quote in sorted((q.id, q) for q in quotes):
             if quote_id not in self._ordinals:
-                found.extend(self._add(quote_id, quote))
+                found.extend(self._add(quote_id, quote, given.get(quote_id)))
         return tuple(found)
 
     def prepared(self, quote_ids: Iterable[str]) -> list[Prepared]:
@@ -299,8 +305,11 @@ class OverlapEngine:
             found.extend(_component_clusters(records, edges, documents, self._settings))
         return tuple(sorted(found, key=lambda c: (_doc_key(c.earliest_doc_id, documents), c.id)))
 
-    def _add(self, quote_id: str, quote: Quote) -> list[Link]:
-        record, quote_shingles = _prepare(quote, quote_id)
+    def _add(self, quote_id: str, quote: Quote, prepared: Prepared | None) -> list[Link]:
+        if prepared is None:
+            prepared = prepare(quote)
+        record = _Record(quote_id, quote, prepared.norm, prepared.content, len(prepared.shingles))
+        quote_shingles = prepared.shingles
         ordinal = len(self._records)
         self._records.append(record)
         self._ordinals[quote_id] = ordinal
@@ -432,11 +441,16 @@ class _Edge:
     match: _Match
 
 
-def _prepare(quote: Quote, quote_id: str) -> tuple[_Record, tuple[int, ...]]:
+def prepare(quote: Quote) -> Prepared:
+    """What the engine derives from a quote's text alone (pure: any process can do it)."""
     norm = normalize_text(quote.text)
     content = content_words(norm.split())
-    quote_shingles = shingles(content)
-    return _Record(quote_id, quote, norm, len(content), len(quote_shingles)), quote_shingles
+    return Prepared(quote.id, norm, len(content), shingles(content))
+
+
+def _record(quote: Quote) -> _Record:
+    prepared = prepare(quote)
+    return _Record(quote.id, quote, prepared.norm, prepared.content, len(prepared.shingles))
 
 
 def _ordered(x: _Record, y: _Record) -> tuple[_Record, _Record]:

@@ -95,8 +95,19 @@ def normalize(text: str) -> Normalized:
     previous_end = 0
     for match in _TOKEN.finditer(folded):
         token, offset = match.group(), match.start()
-        for word in _split_token(token) if "." in token or "," in token else [range(len(token))]:
+        if "." not in token and "," not in token:
+            # The common case, a plain word: its characters and their spans in one go.
             if chars:  # the space that stands for the separator before this word
+                chars.append(" ")
+                starts.append(fold_starts[previous_end])
+                ends.append(fold_starts[offset])
+            previous_end = match.end()
+            chars.append(token)
+            starts.extend(fold_starts[offset:previous_end])
+            ends.extend(fold_ends[offset:previous_end])
+            continue
+        for word in _split_token(token):
+            if chars:
                 chars.append(" ")
                 starts.append(fold_starts[previous_end])
                 ends.append(fold_starts[offset + word[0]])

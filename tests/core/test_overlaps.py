@@ -18,6 +18,7 @@ from bot.core.overlaps import (
     compare_quotes,
     find_overlaps,
     is_merged,
+    prepare,
     word_diff,
 )
 from bot.core.quotes import Quote
@@ -632,3 +633,30 @@ def test_a_partial_quote_joins_only_in_a_voice_the_cluster_names() -> None:
     spokesman = replace(whole[1], speaker_role="Kremlin spokesman")
     (holder,) = clusters_holding(find_overlaps([whole[0], spokesman, by_kremlin], {}), by_kremlin)
     assert holder.speaker == PESKOV
+
+
+# ---- prepared elsewhere ---------------------------------------------------------------
+
+
+def test_quotes_prepared_elsewhere_link_as_if_prepared_by_the_engine() -> None:
+    by_itself, given = OverlapEngine(), OverlapEngine()
+    prepared = {q.id: prepare(q) for q in SEED_QUOTES}
+    assert by_itself.add(SEED_QUOTES) == given.add(SEED_QUOTES, prepared=prepared)
+    assert given.prepared(prepared) == list(prepared.values())
+
+
+# ---- partial quotes ------------------------------------------------------------------
+
+
+def test_a_statement_quoted_in_part_word_for_word_elsewhere_is_repeated() -> None:
+    whole = quote("a", f"{HARVEST}, and {EXPORTS}")
+    part = quote("b", "the best our farmers have seen in a decade", partial=True)
+    (cluster,) = find_overlaps([whole, part], {"a": doc("a", 1), "b": doc("b", 2)})
+    assert relations(cluster) == {whole.id: Relation.VERBATIM, part.id: Relation.FRAGMENT}
+
+
+def test_a_near_partial_quote_alone_does_not_make_a_statement_repeated() -> None:
+    whole = quote("a", "It is phenomenal how close the two programmes are on foreign policy")
+    near = quote("b", "phenomenally close", partial=True)
+    assert compare_quotes(near, whole) is not None  # they do match, only nearly
+    assert find_overlaps([whole, near], {"a": doc("a", 1), "b": doc("b", 2)}) == ()
