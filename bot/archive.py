@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process, utils
 from bot import listings
 from bot.core.analysis import Analysed, analyse
 from bot.core.documents import Document
-from bot.core.overlaps import Cluster, OverlapEngine
+from bot.core.overlaps import Cluster, Dated, OverlapEngine
 from bot.core.quotes import Quote
 from bot.core.speakers import Speaker, SpeakerBook, fold
 from bot.core.stories import Story, StoryIndex, StoryMember, TermVector
@@ -172,7 +172,10 @@ class Archive:
         if len(component) == len(new_ids) and all(len(engine.component(q)) == 1 for q in new_ids):
             return set(), [], {}  # nothing new links to anything
         doc_ids = {quote_id.rsplit(":", 1)[0] for quote_id in component}
-        documents = {**self.store.documents_by_ids(doc_ids - set(new_docs)), **new_docs}
+        documents: dict[str, Dated] = {
+            **self.store.document_meta(doc_ids - set(new_docs)),
+            **new_docs,
+        }
         found = engine.clusters(documents, touching=new_ids)
         sharing: dict[str, set[str]] = {}
         for cluster in found:

@@ -32,6 +32,7 @@ from bot.store import ClusterRow, DocumentMeta
 
 SECTION_LIMIT = 25  # items per section; the rest is counted, never silently dropped
 QUOTES_PER_SPEAKER = 5  # so that one talkative speaker does not crowd out the others
+_CONSISTENT_READ_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,31 @@ def gather_digest(
     window_end: datetime,
     speakers: frozenset[str] | None,
     topics: Sequence[str] = (),
+) -> DigestView:
+    """What arrived in the window, read as of one state of the archive.
+
+    The reads are several queries; an ingest committing between them could move a
+    document into a story the earlier reads never saw (stories merge), and the document
+    would be missing from the digest. Every write counts a generation, so reads that
+    begin and end at the same generation saw one state; otherwise read again."""
+    store = archive.store
+    for _ in range(_CONSISTENT_READ_ATTEMPTS - 1):
+        generation = store.generation()
+        view = _gather_once(archive, window_start, window_end, speakers, topics)
+        if store.generation() == generation:
+            return view
+    # Ingest never paused in all those attempts: read once more while holding the write
+    # lock (ingests wait for it, digests are rare).
+    with store.writes_held():
+        return _gather_once(archive, window_start, window_end, speakers, topics)
+
+
+def _gather_once(
+    archive: Archive,
+    window_start: datetime | None,
+    window_end: datetime,
+    speakers: frozenset[str] | None,
+    topics: Sequence[str],
 ) -> DigestView:
     store = archive.store
     arrived = [

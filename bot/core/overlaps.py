@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import Protocol
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
 
-from bot.core.documents import Document
 from bot.core.overlap_index import (
     InMemoryShingleIndex,
     ShingleIndex,
@@ -39,6 +39,17 @@ from bot.core.overlap_index import (
 from bot.core.quotes import Quote
 from bot.core.statement_rules import is_cut_from, same_polarity, same_voice, same_wording, voices
 from bot.core.text import Normalized, content_words, normalize, normalize_text
+
+
+class Dated(Protocol):
+    """What clustering needs of a document: when it was published and how to name it
+    (a `Document`, or the store's metadata row, which spares reading the text)."""
+
+    @property
+    def published(self) -> datetime | None: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 class Relation(StrEnum):
@@ -165,7 +176,7 @@ class Prepared:
 
 def find_overlaps(
     quotes: Sequence[Quote],
-    documents: Mapping[str, Document],
+    documents: Mapping[str, Dated],
     *,
     settings: OverlapSettings = DEFAULT_SETTINGS,
 ) -> tuple[Cluster, ...]:
@@ -290,7 +301,7 @@ class OverlapEngine:
         return frozenset(self._records[m].id for m in members)
 
     def clusters(
-        self, documents: Mapping[str, Document], *, touching: Iterable[str] | None = None
+        self, documents: Mapping[str, Dated], *, touching: Iterable[str] | None = None
     ) -> tuple[Cluster, ...]:
         if touching is None:
             roots = set(self._component)
@@ -587,7 +598,7 @@ class _Group:
 def _component_clusters(
     records: Mapping[int, _Record],
     edges: Sequence[_Edge],
-    documents: Mapping[str, Document],
+    documents: Mapping[str, Dated],
     settings: OverlapSettings,
 ) -> list[Cluster]:
     partial = {o for o, r in records.items() if r.quote.partial}
@@ -639,7 +650,7 @@ def _statement_groups(
     records: Mapping[int, _Record],
     edges: Sequence[_Edge],
     partial: set[int],
-    documents: Mapping[str, Document],
+    documents: Mapping[str, Dated],
 ) -> dict[int, _Group]:
     parent = {o: o for o in records if o not in partial}
 
@@ -670,7 +681,7 @@ def _statement_groups(
     return group_of
 
 
-def _canonical(group_records: Sequence[_Record], documents: Mapping[str, Document]) -> _Record:
+def _canonical(group_records: Sequence[_Record], documents: Mapping[str, Dated]) -> _Record:
     """The wording most documents printed (then the longest), earliest printed copy."""
     docs_by_wording: dict[str, set[str]] = {}
     for record in group_records:
@@ -776,7 +787,7 @@ def _printing_docs(entries: Iterable[tuple[_Record, Relation, _Match | None]]) -
 def _cluster(
     head: _Group,
     entries: Sequence[tuple[_Record, Relation, _Match | None]],
-    documents: Mapping[str, Document],
+    documents: Mapping[str, Dated],
     settings: OverlapSettings,
 ) -> Cluster:
     canonical = head.canonical
@@ -856,7 +867,7 @@ def _aligned(inner: str, outer: str) -> tuple[float, tuple[int, int] | None]:
     return round(found.score, 1), _word_span(outer, found.dest_start, found.dest_end)
 
 
-def _doc_key(doc_id: str, documents: Mapping[str, Document]) -> tuple[int, float, str]:
+def _doc_key(doc_id: str, documents: Mapping[str, Dated]) -> tuple[int, float, str]:
     """Earliest first, unknown dates last, then by id."""
     document = documents.get(doc_id)
     if document is None or document.published is None:
@@ -864,6 +875,6 @@ def _doc_key(doc_id: str, documents: Mapping[str, Document]) -> tuple[int, float
     return 0, document.published.timestamp(), doc_id
 
 
-def _label(doc_id: str, documents: Mapping[str, Document]) -> str:
+def _label(doc_id: str, documents: Mapping[str, Dated]) -> str:
     document = documents.get(doc_id)
     return document.label if document is not None else doc_id

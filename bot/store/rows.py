@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from bot.core.documents import Cut, CutReason, Document, Paragraph, ParagraphKind
@@ -66,7 +65,8 @@ class DocumentMeta:
 
     @property
     def label(self) -> str:
-        return self.outlet or self.title or Path(self.source).name
+        # The same rule as Document.label, so clustering names a document alike from either.
+        return self.outlet or self.title or self.source.replace("\\", "/").rsplit("/", 1)[-1]
 
     @property
     def first_seen(self) -> datetime:

@@ -64,6 +64,15 @@ class WriteLock:
         with self.engine.begin() as conn:
             return _take_moment(conn, now)[0]
 
+    @contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """The write lock held and nothing written: reads made meanwhile (on other
+        connections) all see one state, as no ingest can commit until this ends."""
+        with self.engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=meta.c.value))
+            yield
+            transaction.rollback()
+
     def generation(self) -> int:
         """How many writes have changed the archive: a reader's state is current while
         this has not moved."""

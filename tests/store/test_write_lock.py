@@ -55,3 +55,27 @@ def test_a_write_from_a_stale_reading_is_refused_and_changes_nothing(store: Stor
         store_documents_in(store, write.conn, [article(REUTERS, name="late.txt")])
     assert store.generation() == read_at + 1
     assert store.document_meta() == {}
+
+
+def test_writes_held_keeps_writers_out_and_changes_nothing(store: Store) -> None:
+    generation, moment = store.generation(), store.moment(T0)
+    written = threading.Event()
+    stamps: list[datetime] = []
+
+    def ingest() -> None:
+        with store.write(T0) as write:
+            stamps.append(write.moment)
+            store_documents_in(store, write.conn, [article(REUTERS, name="late.txt")])
+        written.set()
+
+    writer = threading.Thread(target=ingest)
+    with store.writes_held():
+        writer.start()
+        assert not written.wait(0.3)  # the writer waits for the lock
+        assert store.document_meta() == {}  # and readers see the state before it
+    writer.join(WAIT)
+    assert written.is_set()
+    # Holding the lock wrote nothing: the ingest is the one write, stamped after the moment.
+    assert store.generation() == generation + 1
+    assert len(store.document_meta()) == 1
+    assert stamps == [moment + timedelta(microseconds=1)]
