@@ -43,7 +43,7 @@ SPEAKERS_FILE = ROOT / "config" / "speakers.yaml"
 ARTICLES = "articles"  # the folder of .txt files inside the output folder
 TRUTH = "truth.json"
 STAMP = "corpus.json"  # version and config only: tells whether a folder can be reused
-VERSION = 2  # bump when the output for a given config changes
+VERSION = 3  # bump when the output for a given config changes
 
 
 class CopyKind(StrEnum):
@@ -709,11 +709,10 @@ def _one_edit(words: list[str], rng: random.Random, material: Material) -> list[
     if operation in (1, 2) and negations([core.lower()]):
         return None  # dropping "not" or "never" is a misquote, not a light edit
     if operation == 1 and core.isalpha() and core.lower() not in STOP_WORDS:
-        return [
-            *words[:at],
-            material.words[rng.randrange(len(material.words))] + tail,
-            *words[at + 1 :],
-        ]
+        replacement = material.words[rng.randrange(len(material.words))]
+        if negations([replacement.lower()]):
+            return None  # nor is putting one in
+        return [*words[:at], replacement + tail, *words[at + 1 :]]
     if operation == 2 and not tail and len(words) > 6:  # drop a word inside a sentence
         return [*words[:at], *words[at + 1 :]]
     if operation == 3:
@@ -727,7 +726,9 @@ def _one_edit(words: list[str], rng: random.Random, material: Material) -> list[
 
 def _fragment(text: str, rng: random.Random) -> str | None:
     """One sentence of a longer statement, or a run of about half its words; either
-    with four content words at least, so that it still says something of its own."""
+    with four content words at least, so that it still says something of its own, and
+    never cut just after a negation ("not | ready to talk" prints the opposite: a
+    misquote, which the overlap engine keeps apart on purpose)."""
     sentences = _SENTENCE_END.split(text)
     piece = None
     if len(sentences) > 1 and rng.random() < 0.5:
@@ -739,6 +740,9 @@ def _fragment(text: str, rng: random.Random) -> str | None:
             start = rng.randrange(0, len(words) - size + 1)
             piece = " ".join(words[start : start + size]).strip(".,;:!?–—- ")
     if piece is None or len(content_words(normalize_text(piece).split())) < 4:
+        return None
+    before = normalize_text(text[: text.find(piece)]).split()[-2:]
+    if negations(before):
         return None
     return piece[0].upper() + piece[1:]
 

@@ -20,6 +20,7 @@ from bench.generate import (
 )
 from bot.core.analysis import analyse
 from bot.core.speakers import SpeakerBook
+from bot.core.statement_rules import negations
 from bot.core.text import normalize_text
 from bot.evaluation import comparable
 from bot.sources.files import load_path
@@ -108,8 +109,12 @@ def test_the_ground_truth_is_consistent(corpus: tuple[Path, GroundTruth]) -> Non
                 assert words != whole
                 changes = difflib.SequenceMatcher(a=whole.split(), b=words.split()).ratio()
                 assert changes >= 0.8, (whole, words)
+                # A light edit never adds or drops a negation: that would be a misquote.
+                assert negations(words.split()) == negations(whole.split()), (whole, words)
             elif quote.copy is CopyKind.FRAGMENT:
                 assert words in whole and len(words) < len(whole)
+                # Nor is a fragment cut just after one ("not | ready to talk").
+                assert not negations(whole[: whole.index(words)].split()[-2:]), (whole, words)
             else:
                 assert quote.copy is CopyKind.MERGED and len(said) == 2
                 assert words == normalize_text(f"{said[0].text} {said[1].text}")
