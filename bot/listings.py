@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, column, false, func, or_, select, table
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.engine import Connection
 
 from bot import search_index
@@ -22,6 +34,9 @@ from bot.store.schema import cluster_members, clusters, documents, quotes
 # The word index's tables (see search_index), as far as these queries use them.
 _quote_words = table("quote_words", column("quote_id"), column("text"))
 _document_words = table("document_words", column("doc_id"), column("title"))
+# FTS5 reads `column MATCH` as a query over that column only, `table MATCH` as one over
+# every column, where filters inside it pick the column of each part.
+_QUOTE_WORDS: ColumnClause[Any] = literal_column("quote_words")
 
 
 @dataclass(frozen=True)
@@ -67,26 +82,19 @@ def repeated_statements(
 
 def single_quotes(store: Store, wanted: StatementFilter, *, limit: int | None) -> Page[Quote]:
     """The speaker's quotes printed by one outlet only, earliest first. One index
-    (speaker, seen, document, position) gives them in order: no sort, no table reads.
+    (speaker, repeated, seen, document, position) gives them in order and counts them:
+    no sort, no table reads.
 
     A copy of a repeated statement is never among them, whatever the filters: one
     first seen before `since` is repeated all the same."""
     sqlite = store.engine.dialect.name == "sqlite"
-    # Correlated, one primary-key lookup per candidate quote (cluster_members is indexed
-    # by quote): cheaper than listing every repeated statement's printings first.
-    repeated_copy = (
-        select(cluster_members.c.quote_id)
-        .join(clusters, clusters.c.id == cluster_members.c.cluster_id)
-        .where(cluster_members.c.quote_id == quotes.c.id, clusters.c.outlet_count >= 2)
-        .exists()
-    )
     conditions: list[ColumnElement[bool]] = [
         quotes.c.speaker == wanted.speaker,
-        ~repeated_copy,
+        quotes.c.repeated.is_(False),
     ]
     if wanted.since_moment is not None:
         conditions.append(quotes.c.seen >= wanted.since_moment)
-    conditions += [_on_topic(word, sqlite=sqlite) for word in wanted.words]
+    conditions += [_on_topic(word, wanted.speaker, sqlite=sqlite) for word in wanted.words]
     # The total comes with the page (a window count), so the filters run once.
     query = (
         select(quotes.c.id, func.count().over().label("total"))
@@ -102,23 +110,33 @@ def single_quotes(store: Store, wanted: StatementFilter, *, limit: int | None) -
     return Page([found[quote_id] for quote_id in ids], int(rows[0].total))
 
 
-def _on_topic(word: str, *, sqlite: bool) -> ColumnElement[bool]:
-    """A `quotes` row whose text, or whose document's title, holds a word starting with
-    `word` (the word semantics of `search`), from the word index rather than a scan."""
+def _on_topic(word: str, speaker: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """A `quotes` row of this speaker's whose text, or whose document's title, holds a
+    word starting with `word` (the word semantics of `search`), from the word index
+    rather than a scan. The index is asked for the speaker's quotes with the word at
+    once: a common word alone is in tens of thousands of quotes on a large archive."""
     if sqlite:
-        expression = search_index.match_expression(word)
-        if expression is None:  # no letters or digits: nothing can be on that topic
+        phrase = search_index.match_expression(word)
+        if phrase is None:  # no letters or digits: nothing can be on that topic
             return false()
-        in_text = select(_quote_words.c.quote_id).where(_quote_words.c.text.match(expression))
-        titled = select(_document_words.c.doc_id).where(_document_words.c.title.match(expression))
-        return or_(quotes.c.id.in_(in_text), quotes.c.doc_id.in_(titled))
+        said = search_index.said_by_expression(speaker)
+        in_text = f"{said} AND text : {phrase}" if said else f"text : {phrase}"
+        spoken = select(_quote_words.c.quote_id).where(_QUOTE_WORDS.match(in_text))
+        titled = select(_document_words.c.doc_id).where(_document_words.c.title.match(phrase))
+        return and_(
+            quotes.c.speaker == speaker,
+            or_(quotes.c.id.in_(spoken), quotes.c.doc_id.in_(titled)),
+        )
     wanted = search_index.postgres_expression(word)
     if wanted is None:
         return false()
     query = func.to_tsquery("simple", wanted)
     text_has = func.to_tsvector("simple", quotes.c.text).op("@@")(query)
     title_has = func.to_tsvector("simple", func.coalesce(documents.c.title, "")).op("@@")(query)
-    return or_(text_has, quotes.c.doc_id.in_(select(documents.c.id).where(title_has)))
+    return and_(
+        quotes.c.speaker == speaker,
+        or_(text_has, quotes.c.doc_id.in_(select(documents.c.id).where(title_has))),
+    )
 
 
 def _repeated(wanted: StatementFilter, *, sqlite: bool) -> ColumnElement[bool]:
@@ -139,11 +157,12 @@ def _repeated(wanted: StatementFilter, *, sqlite: bool) -> ColumnElement[bool]:
         )
         conditions.append(printed_since)
     for word in wanted.words:
-        # On topic when any printing of the statement, or its document's title, is.
+        # On topic when a printing attributed to the speaker, or its document's title,
+        # is (a printing under another name holds the same words, give or take an edit).
         members_on_topic = (
             select(cluster_members.c.cluster_id)
             .join(quotes, quotes.c.id == cluster_members.c.quote_id)
-            .where(_on_topic(word, sqlite=sqlite))
+            .where(_on_topic(word, wanted.speaker, sqlite=sqlite))
         )
         conditions.append(clusters.c.id.in_(members_on_topic))
     return and_(*conditions)

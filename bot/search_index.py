@@ -18,42 +18,43 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-_TABLES = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS quote_words USING fts5("
-    "quote_id UNINDEXED, doc_id UNINDEXED, text, tokenize = 'unicode61 remove_diacritics 2')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS document_words USING fts5("
+_TABLES = {
+    "quote_words": "CREATE VIRTUAL TABLE quote_words USING fts5("
+    "quote_id UNINDEXED, doc_id UNINDEXED, speaker, text, "
+    "tokenize = 'unicode61 remove_diacritics 2')",
+    "document_words": "CREATE VIRTUAL TABLE document_words USING fts5("
     "doc_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2')",
-)
+}
+# Each table filled from the archive when it is made: an archive from before the index,
+# or from before quotes were indexed by speaker too.
+_FILL = {
+    "quote_words": "INSERT INTO quote_words (quote_id, doc_id, speaker, text) "
+    "SELECT id, doc_id, coalesce(speaker, ''), text FROM quotes ORDER BY rowid",
+    "document_words": "INSERT INTO document_words (doc_id, title, text) "
+    "SELECT id, coalesce(title, ''), text FROM documents ORDER BY ingested_at, id",
+}
 # Letters and digits, as FTS5's unicode61 tokenizer splits them.
 _WORD = re.compile(r"[^\W_]+")
 
 
 def create(conn: Connection) -> None:
-    for statement in _TABLES:
+    """The index's tables, made and filled if missing or of an older shape."""
+    for table, statement in _TABLES.items():
+        columns = {row[1] for row in conn.execute(text(f"PRAGMA table_info({table})"))}
+        if columns and (table != "quote_words" or "speaker" in columns):
+            continue
+        if columns:
+            conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text(statement))
-    # An archive made before the index existed: fill it once.
-    empty = conn.execute(text("SELECT count(*) FROM quote_words")).scalar_one() == 0
-    if empty and conn.execute(text("SELECT count(*) FROM quotes")).scalar_one():
-        conn.execute(
-            text(
-                "INSERT INTO quote_words (quote_id, doc_id, text) "
-                "SELECT id, doc_id, text FROM quotes ORDER BY rowid"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO document_words (doc_id, title, text) "
-                "SELECT id, coalesce(title, ''), text FROM documents ORDER BY ingested_at, id"
-            )
-        )
+        conn.execute(text(_FILL[table]))
 
 
 def add(
     conn: Connection,
     documents: Sequence[tuple[str, str | None, str]],
-    quotes: Sequence[tuple[str, str, str]],
+    quotes: Sequence[tuple[str, str, str | None, str]],
 ) -> None:
-    """Index new documents (id, title, text) and quotes (id, document id, text)."""
+    """Index new documents (id, title, text) and quotes (id, document id, speaker, text)."""
     if documents:
         conn.execute(
             text("INSERT INTO document_words (doc_id, title, text) VALUES (:id, :title, :text)"),
@@ -61,36 +62,59 @@ def add(
         )
     if quotes:
         conn.execute(
-            text("INSERT INTO quote_words (quote_id, doc_id, text) VALUES (:id, :doc, :text)"),
-            [{"id": i, "doc": doc_id, "text": body} for i, doc_id, body in quotes],
+            text(
+                "INSERT INTO quote_words (quote_id, doc_id, speaker, text) "
+                "VALUES (:id, :doc, :speaker, :text)"
+            ),
+            [
+                {"id": i, "doc": doc_id, "speaker": speaker or "", "text": body}
+                for i, doc_id, speaker, body in quotes
+            ],
         )
 
 
-def match_expression(query: str) -> str | None:
-    """The FTS5 query for these words (a phrase, the last word a prefix), or None when
-    the query holds no word at all."""
+def match_expression(query: str, *, column: str | None = None) -> str | None:
+    """The FTS5 query for these words (a phrase, the last word a prefix), in one column
+    or in any, or None when the query holds no word at all."""
     words = _WORD.findall(query)
     if not words:
         return None
-    return '"' + " ".join(words) + '" *'
+    phrase = '"' + " ".join(words) + '" *'
+    return f"{column} : {phrase}" if column else phrase
+
+
+def said_by_expression(speaker: str) -> str | None:
+    """The FTS5 query for quotes attributed to this name: a phrase, so longer names that
+    hold it match too, and the caller keeps the exact name."""
+    words = _WORD.findall(speaker)
+    return 'speaker : "' + " ".join(words) + '"' if words else None
 
 
 def quote_ids(conn: Connection, query: str, *, limit: int) -> list[str]:
     """Ids of the quotes holding these words, newest ingested first."""
     if conn.dialect.name != "sqlite":
         return _postgres_ids(conn, query, limit, _POSTGRES_QUOTES)
-    return _fts_ids(conn, query, limit, "SELECT quote_id FROM quote_words WHERE quote_words")
+    return _fts_ids(
+        conn,
+        match_expression(query, column="text"),
+        limit,
+        "SELECT quote_id FROM quote_words WHERE quote_words",
+    )
 
 
 def document_ids(conn: Connection, query: str, *, limit: int) -> list[str]:
     """Ids of the documents whose title or text holds these words, newest ingested first."""
     if conn.dialect.name != "sqlite":
         return _postgres_ids(conn, query, limit, _POSTGRES_DOCUMENTS)
-    return _fts_ids(conn, query, limit, "SELECT doc_id FROM document_words WHERE document_words")
+    return _fts_ids(
+        conn,
+        match_expression(query),
+        limit,
+        "SELECT doc_id FROM document_words WHERE document_words",
+    )
 
 
-def _fts_ids(conn: Connection, query: str, limit: int, select: str) -> list[str]:
-    expression = match_expression(query)
+def _fts_ids(conn: Connection, expression: str | None, limit: int, select: str) -> list[str]:
     if expression is None:
         return []
     rows = conn.execute(

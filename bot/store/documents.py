@@ -63,7 +63,7 @@ class DocumentQueries:
             search_index.add(
                 conn,
                 [(doc.id, doc.title, doc.text) for doc, _quotes, _summary in items],
-                [(row["id"], row["doc_id"], row["text"]) for row in rows],
+                [(row["id"], row["doc_id"], row["speaker"], row["text"]) for row in rows],
             )
 
     def document(self, doc_id: str) -> Document | None:

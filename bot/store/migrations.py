@@ -66,7 +66,10 @@ def _migrate_1_to_2(conn: Connection) -> None:
         .scalar_subquery()
     )
     conn.execute(update(quotes).values(seen=first_seen))
-    for index in (*quotes.indexes, *clusters.indexes):
+    conn.execute(
+        text("CREATE INDEX ix_quotes_speaker_seen ON quotes (speaker, seen, doc_id, start, id)")
+    )
+    for index in clusters.indexes:
         index.create(conn, checkfirst=True)
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
 
@@ -113,9 +116,28 @@ def _migrate_3_to_4(conn: Connection) -> None:
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="4"))
 
 
+def _migrate_4_to_5(conn: Connection) -> None:
+    """Schema 5 marks each quote that is a printing of a repeated statement, and lists a
+    speaker's quotes by that mark (the index replaces schema 2's)."""
+    present = {column["name"] for column in inspect(conn).get_columns("quotes")}
+    if "repeated" not in present:
+        conn.execute(text("ALTER TABLE quotes ADD COLUMN repeated BOOLEAN NOT NULL DEFAULT FALSE"))
+    printings = (
+        select(cluster_members.c.quote_id)
+        .join(clusters, clusters.c.id == cluster_members.c.cluster_id)
+        .where(clusters.c.outlet_count >= 2)
+    )
+    conn.execute(update(quotes).where(quotes.c.id.in_(printings)).values(repeated=True))
+    conn.execute(text("DROP INDEX IF EXISTS ix_quotes_speaker_seen"))
+    for index in quotes.indexes:
+        index.create(conn, checkfirst=True)
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="5"))
+
+
 # The step from schema n to n + 1 is _STEPS[n - 1]; a new schema version appends its step.
 _STEPS: tuple[Callable[[Connection], None], ...] = (
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 )

@@ -24,10 +24,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -93,7 +94,11 @@ quotes = Table(
     # The document's first-seen moment (published, else ingested), copied here so that a
     # speaker's quotes are listed in date order from one index (added in schema 2).
     Column("seen", UTCDateTime),
-    Index("ix_quotes_speaker_seen", "speaker", "seen", "doc_id", "start", "id"),
+    # Whether the quote is a printing of a statement two or more outlets printed (kept
+    # with the clusters): a speaker's quotes printed once are then one index range, counted
+    # and paged without looking up each quote's clusters (added in schema 5).
+    Column("repeated", Boolean, nullable=False, default=False, server_default=false()),
+    Index("ix_quotes_speaker_once", "speaker", "repeated", "seen", "doc_id", "start", "id"),
 )
 
 clusters = Table(

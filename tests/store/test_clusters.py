@@ -60,3 +60,27 @@ def test_a_disputed_cluster_keeps_its_speakers_and_is_found_under_each(store: St
     with store.engine.connect() as conn:  # SQL NULL when the documents agree, not JSON null
         agreed = conn.execute(text("SELECT count(*) FROM clusters WHERE disputed_speakers IS NULL"))
         assert agreed.scalar_one() == 0
+
+
+def test_printings_of_repeated_statements_are_marked_and_unmarked_as_clusters_change(
+    store: Store, stored: tuple[Document, Document, list[Quote]]
+) -> None:
+    _, _, quotes = stored
+
+    def marked() -> set[str]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id FROM quotes WHERE repeated"))
+            return {row.id for row in rows}
+
+    assert marked() == set()  # new quotes are printed once until a cluster says otherwise
+    two_outlets = cluster_of(
+        "trust", [quotes[0], quotes[3]], outlets=("Reuters", "TASS"), first_seen=None
+    )
+    with store.transaction() as conn:
+        store.replace_clusters(conn, [quotes[0].id, quotes[3].id], [two_outlets], now=T0)
+    assert marked() == {quotes[0].id, quotes[3].id}
+    # Recomputed: the TASS printing left the statement, now printed by one outlet.
+    one_outlet = cluster_of("trust", [quotes[0]], outlets=("Reuters",), first_seen=None)
+    with store.transaction() as conn:
+        store.replace_clusters(conn, [quotes[0].id, quotes[3].id], [one_outlet], now=T0)
+    assert marked() == set()

@@ -22,7 +22,7 @@ def test_schema_is_created_on_first_start_and_kept_on_the_next(url: str) -> None
     again = Store.open(url)  # a restart: nothing is recreated, the version stays
     with again.engine.connect() as conn:
         versions = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-        assert [row.value for row in versions] == ["4"]
+        assert [row.value for row in versions] == ["5"]
     again.close()
 
 
@@ -31,21 +31,22 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
 ) -> None:
     _, _, quotes = stored
     with store.transaction() as conn:  # back to what schema 1 had
-        conn.execute(text("DROP INDEX ix_quotes_speaker_seen"))
+        conn.execute(text("DROP INDEX ix_quotes_speaker_once"))
         conn.execute(text("DROP INDEX ix_clusters_speaker_rank"))
         conn.execute(text("ALTER TABLE quotes DROP COLUMN seen"))
+        conn.execute(text("ALTER TABLE quotes DROP COLUMN repeated"))
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="1"))
     store.close()
     reopened = Store.open(url)
     try:
         with reopened.engine.connect() as conn:
             version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "4"
+            assert version.scalar_one() == "5"
             seen: dict[str, object] = dict(conn.execute(text("SELECT id, seen FROM quotes")).all())
         assert all(seen[q.id] is not None for q in quotes)
-        assert "ix_quotes_speaker_seen" in {
-            i["name"] for i in inspect(reopened.engine).get_indexes("quotes")
-        }
+        indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
+        assert "ix_quotes_speaker_once" in indexes  # schema 5's, in place of schema 2's
+        assert "ix_quotes_speaker_seen" not in indexes
     finally:
         reopened.close()
 
@@ -74,7 +75,7 @@ def test_a_schema_2_archive_gets_the_delivery_progress_columns_on_next_start(
         assert (kept.parts_sent, kept.owner, kept.lease_until) == (0, None, None)
         with reopened.engine.connect() as conn:
             version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "4"
+            assert version.scalar_one() == "5"
     finally:
         reopened.close()
 
@@ -102,7 +103,70 @@ def test_a_schema_3_archive_gets_the_disputed_speakers_of_its_clusters_on_next_s
         assert reopened.clusters(ids=["trust"]) == [agreed]
         with reopened.engine.connect() as conn:
             version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "4"
+            assert version.scalar_one() == "5"
+    finally:
+        reopened.close()
+
+
+def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_next_start(
+    url: str, store: Store, stored: tuple[Document, Document, list[Quote]]
+) -> None:
+    _, _, quotes = stored
+    repeated = cluster_of(
+        "trust", [quotes[0], quotes[3]], outlets=("Reuters", "TASS"), first_seen=None
+    )
+    once = cluster_of("sure", [quotes[1]], outlets=("Reuters",), first_seen=None)
+    with store.transaction() as conn:
+        store.replace_clusters(conn, [q.id for q in quotes], [repeated, once], now=T0)
+        # back to what schema 4 had
+        conn.execute(text("DROP INDEX ix_quotes_speaker_once"))
+        conn.execute(text("ALTER TABLE quotes DROP COLUMN repeated"))
+        conn.execute(
+            text("CREATE INDEX ix_quotes_speaker_seen ON quotes (speaker, seen, doc_id, start, id)")
+        )
+        conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="4"))
+    store.close()
+    reopened = Store.open(url)
+    try:
+        with reopened.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, repeated FROM quotes")).all()
+            marked: dict[str, bool] = {row.id: bool(row.repeated) for row in rows}
+            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
+            assert version.scalar_one() == "5"
+        assert {q for q, mark in marked.items() if mark} == {quotes[0].id, quotes[3].id}
+        indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
+        assert "ix_quotes_speaker_once" in indexes and "ix_quotes_speaker_seen" not in indexes
+    finally:
+        reopened.close()
+
+
+def test_a_word_index_without_speakers_is_rebuilt_with_them_on_next_start(
+    url: str, stored: tuple[Document, Document, list[Quote]], store: Store
+) -> None:
+    if not store.has_word_index:
+        pytest.skip("PostgreSQL searches without a separate index")
+    with store.transaction() as conn:  # the quote index as it was before speakers
+        conn.execute(text("DROP TABLE quote_words"))
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE quote_words USING fts5("
+                "quote_id UNINDEXED, doc_id UNINDEXED, text)"
+            )
+        )
+        conn.execute(text("INSERT INTO quote_words SELECT id, doc_id, text FROM quotes"))
+    store.close()
+    reopened = Store.open(url)
+    try:
+        with reopened.engine.connect() as conn:
+            said = conn.execute(
+                text("SELECT quote_id FROM quote_words WHERE quote_words MATCH :q"),
+                {"q": 'speaker : "dmitry peskov"'},
+            )
+            assert sorted(row.quote_id for row in said) == sorted(
+                q.id for q in stored[2] if q.speaker == "Dmitry Peskov"
+            )
+        assert len(reopened.search_quotes("mutual trust", limit=10)) == 2
+        assert reopened.search_quotes("peskov", limit=10) == []  # text only, not speakers
     finally:
         reopened.close()
 
@@ -132,6 +196,6 @@ def test_a_newer_schema_is_refused_with_a_clear_message(url: str) -> None:
     with pytest.raises(StorageError) as refused:
         Store.open(url)
     assert str(refused.value) == (
-        "the database has schema version 99, newer than this briefbot reads (4). "
+        "the database has schema version 99, newer than this briefbot reads (5). "
         "Fix: upgrade briefbot, or point the URL at another database"
     )
