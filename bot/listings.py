@@ -146,16 +146,7 @@ def _repeated(wanted: StatementFilter, *, sqlite: bool) -> ColumnElement[bool]:
     ]
     if wanted.since_moment is not None:
         # Printed since then, by any outlet: first seen then, or printed again.
-        printed_since = (
-            select(cluster_members.c.cluster_id)
-            .join(quotes, quotes.c.id == cluster_members.c.quote_id)
-            .where(
-                cluster_members.c.cluster_id == clusters.c.id,
-                quotes.c.seen >= wanted.since_moment,
-            )
-            .exists()
-        )
-        conditions.append(printed_since)
+        conditions.append(clusters.c.last_seen >= wanted.since_moment)
     for word in wanted.words:
         # On topic when a printing attributed to the speaker, or its document's title,
         # is (a printing under another name holds the same words, give or take an edit).

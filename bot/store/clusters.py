@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.store.portable import chunks, nulls_first
@@ -36,6 +36,15 @@ def spoken_by(speaker: str) -> ColumnElement[bool]:
             named,
         ),
     )
+
+
+# The latest `seen` of a cluster's printings (their quotes are stored first).
+latest_printing = (
+    select(func.max(quotes.c.seen))
+    .join(cluster_members, cluster_members.c.quote_id == quotes.c.id)
+    .where(cluster_members.c.cluster_id == clusters.c.id)
+    .scalar_subquery()
+)
 
 
 class ClusterQueries:
@@ -104,6 +113,10 @@ class ClusterQueries:
                 for m in row.members
             ],
         )
+        for chunk in chunks([row.id for row in rows]):
+            conn.execute(
+                update(clusters).where(clusters.c.id.in_(chunk)).values(last_seen=latest_printing)
+            )
 
     def clusters(
         self,

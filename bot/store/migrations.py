@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from bot import messages as m
 from bot.core.statement_rules import voices
+from bot.store.clusters import latest_printing
 from bot.store.connection import StorageError
 from bot.store.schema import SCHEMA_VERSION, cluster_members, clusters, documents, meta, quotes
 
@@ -118,10 +119,15 @@ def _migrate_3_to_4(conn: Connection) -> None:
 
 def _migrate_4_to_5(conn: Connection) -> None:
     """Schema 5 marks each quote that is a printing of a repeated statement, and lists a
-    speaker's quotes by that mark (the index replaces schema 2's)."""
+    speaker's quotes by that mark (the index replaces schema 2's); each cluster keeps
+    when its latest printing was seen."""
     present = {column["name"] for column in inspect(conn).get_columns("quotes")}
     if "repeated" not in present:
         conn.execute(text("ALTER TABLE quotes ADD COLUMN repeated BOOLEAN NOT NULL DEFAULT FALSE"))
+    if "last_seen" not in {column["name"] for column in inspect(conn).get_columns("clusters")}:
+        kind = "TIMESTAMP" if conn.dialect.name == "sqlite" else "TIMESTAMP WITH TIME ZONE"
+        conn.execute(text(f"ALTER TABLE clusters ADD COLUMN last_seen {kind}"))
+    conn.execute(update(clusters).values(last_seen=latest_printing))
     printings = (
         select(cluster_members.c.quote_id)
         .join(clusters, clusters.c.id == cluster_members.c.cluster_id)

@@ -116,6 +116,9 @@ clusters = Table(
     # Added in schema 4: the people the documents name for the statement when they
     # disagree (`speaker` is then NULL), most often named first; NULL when they agree.
     Column("disputed_speakers", JSON(none_as_null=True)),
+    # Added in schema 5: when its latest printing was seen, so that "printed since" is
+    # read from the row, not from every printing's quote.
+    Column("last_seen", UTCDateTime),
     # A speaker's repeated statements, most printed first, without reading the rows.
     Index("ix_clusters_speaker_rank", "speaker", "outlet_count", "first_seen", "id"),
 )

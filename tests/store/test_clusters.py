@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.core.documents import Document
 from bot.core.quotes import Quote
 from bot.store import Store
+from bot.store.schema import clusters
 from tests.archive_fixtures import T0
 from tests.store.samples import LAVROV, PESKOV, cluster_of, disputed_cluster
 
@@ -62,15 +63,21 @@ def test_a_disputed_cluster_keeps_its_speakers_and_is_found_under_each(store: St
         assert agreed.scalar_one() == 0
 
 
-def test_printings_of_repeated_statements_are_marked_and_unmarked_as_clusters_change(
+def test_printings_of_repeated_statements_are_marked_and_their_latest_kept(
     store: Store, stored: tuple[Document, Document, list[Quote]]
 ) -> None:
-    _, _, quotes = stored
+    reuters, tass, quotes = stored
 
     def marked() -> set[str]:
         with store.engine.connect() as conn:
             rows = conn.execute(text("SELECT id FROM quotes WHERE repeated"))
             return {row.id for row in rows}
+
+    def latest_printing() -> datetime | None:
+        with store.engine.connect() as conn:
+            query = select(clusters.c.last_seen).where(clusters.c.id == "trust")
+            latest: datetime | None = conn.execute(query).scalar_one()
+            return latest
 
     assert marked() == set()  # new quotes are printed once until a cluster says otherwise
     two_outlets = cluster_of(
@@ -79,8 +86,10 @@ def test_printings_of_repeated_statements_are_marked_and_unmarked_as_clusters_ch
     with store.transaction() as conn:
         store.replace_clusters(conn, [quotes[0].id, quotes[3].id], [two_outlets], now=T0)
     assert marked() == {quotes[0].id, quotes[3].id}
+    assert latest_printing() == tass.published
     # Recomputed: the TASS printing left the statement, now printed by one outlet.
     one_outlet = cluster_of("trust", [quotes[0]], outlets=("Reuters",), first_seen=None)
     with store.transaction() as conn:
         store.replace_clusters(conn, [quotes[0].id, quotes[3].id], [one_outlet], now=T0)
     assert marked() == set()
+    assert latest_printing() == reuters.published

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import inspect, text, update
+from sqlalchemy import inspect, select, text, update
 
 from bot.core.documents import Document
 from bot.core.quotes import Quote
+from bot.listings import StatementFilter, repeated_statements
 from bot.store import StorageError, Store
-from bot.store.schema import meta
+from bot.store.schema import clusters, meta
 from tests.archive_fixtures import T0, open_empty_store
 from tests.store.samples import cluster_of, disputed_cluster
 
@@ -111,7 +114,7 @@ def test_a_schema_3_archive_gets_the_disputed_speakers_of_its_clusters_on_next_s
 def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_next_start(
     url: str, store: Store, stored: tuple[Document, Document, list[Quote]]
 ) -> None:
-    _, _, quotes = stored
+    reuters, tass, quotes = stored
     repeated = cluster_of(
         "trust", [quotes[0], quotes[3]], outlets=("Reuters", "TASS"), first_seen=None
     )
@@ -121,6 +124,7 @@ def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_
         # back to what schema 4 had
         conn.execute(text("DROP INDEX ix_quotes_speaker_once"))
         conn.execute(text("ALTER TABLE quotes DROP COLUMN repeated"))
+        conn.execute(text("ALTER TABLE clusters DROP COLUMN last_seen"))
         conn.execute(
             text("CREATE INDEX ix_quotes_speaker_seen ON quotes (speaker, seen, doc_id, start, id)")
         )
@@ -134,6 +138,14 @@ def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_
             version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
             assert version.scalar_one() == "5"
         assert {q for q, mark in marked.items() if mark} == {quotes[0].id, quotes[3].id}
+        # Each statement's latest printing: TASS's (published after Reuters'), or its one.
+        with reopened.engine.connect() as conn:
+            latest = conn.execute(select(clusters.c.id, clusters.c.last_seen)).all()
+        assert dict(latest) == {"trust": tass.published, "sure": reuters.published}
+        after_reuters = StatementFilter("Dmitry Peskov", since=date(2016, 11, 11))
+        assert [c.id for c in repeated_statements(reopened, after_reuters, limit=None).items] == [
+            "trust"
+        ]
         indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
         assert "ix_quotes_speaker_once" in indexes and "ix_quotes_speaker_seen" not in indexes
     finally:
