@@ -23,10 +23,16 @@ def test_schema_is_created_on_first_start_and_kept_on_the_next(url: str) -> None
     assert {"stories", "deliveries"} <= tables
     first.close()
     again = Store.open(url)  # a restart: nothing is recreated, the version stays
-    with again.engine.connect() as conn:
-        versions = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-        assert [row.value for row in versions] == ["5"]
+    assert schema_version(again) == "5"
     again.close()
+
+
+def schema_version(store: Store) -> str:
+    """The one version the meta table records."""
+    with store.engine.connect() as conn:
+        versions = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
+        (version,) = [row.value for row in versions]
+        return str(version)
 
 
 def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
@@ -42,9 +48,8 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
     store.close()
     reopened = Store.open(url)
     try:
+        assert schema_version(reopened) == "5"
         with reopened.engine.connect() as conn:
-            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "5"
             seen: dict[str, object] = dict(conn.execute(text("SELECT id, seen FROM quotes")).all())
         assert all(seen[q.id] is not None for q in quotes)
         indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
@@ -76,9 +81,7 @@ def test_a_schema_2_archive_gets_the_delivery_progress_columns_on_next_start(
         kept = reopened.delivery("discord:1", "s")
         assert kept is not None and kept.id == staged.id
         assert (kept.parts_sent, kept.owner, kept.lease_until) == (0, None, None)
-        with reopened.engine.connect() as conn:
-            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "5"
+        assert schema_version(reopened) == "5"
     finally:
         reopened.close()
 
@@ -104,9 +107,7 @@ def test_a_schema_3_archive_gets_the_disputed_speakers_of_its_clusters_on_next_s
         # Worked out again from the stored printings, as the overlap engine names them.
         assert reopened.clusters(ids=["disputed"]) == [disputed]
         assert reopened.clusters(ids=["trust"]) == [agreed]
-        with reopened.engine.connect() as conn:
-            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "5"
+        assert schema_version(reopened) == "5"
     finally:
         reopened.close()
 
@@ -135,8 +136,7 @@ def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_
         with reopened.engine.connect() as conn:
             rows = conn.execute(text("SELECT id, repeated FROM quotes")).all()
             marked: dict[str, bool] = {row.id: bool(row.repeated) for row in rows}
-            version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-            assert version.scalar_one() == "5"
+        assert schema_version(reopened) == "5"
         assert {q for q, mark in marked.items() if mark} == {quotes[0].id, quotes[3].id}
         # Each statement's latest printing: TASS's (published after Reuters'), or its one.
         with reopened.engine.connect() as conn:
