@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -27,6 +29,17 @@ def test_schema_is_created_on_first_start_and_kept_on_the_next(url: str) -> None
     again.close()
 
 
+@contextmanager
+def restarted(store: Store, url: str) -> Iterator[Store]:
+    """The store closed and opened again, as the bot's next start opens it."""
+    store.close()
+    again = Store.open(url)
+    try:
+        yield again
+    finally:
+        again.close()
+
+
 def schema_version(store: Store) -> str:
     """The one version the meta table records."""
     with store.engine.connect() as conn:
@@ -45,9 +58,7 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
         conn.execute(text("ALTER TABLE quotes DROP COLUMN seen"))
         conn.execute(text("ALTER TABLE quotes DROP COLUMN repeated"))
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="1"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         assert schema_version(reopened) == "5"
         with reopened.engine.connect() as conn:
             seen: dict[str, object] = dict(conn.execute(text("SELECT id, seen FROM quotes")).all())
@@ -55,8 +66,6 @@ def test_a_schema_1_archive_gets_the_quotes_seen_column_on_next_start(
         indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
         assert "ix_quotes_speaker_once" in indexes  # schema 5's, in place of schema 2's
         assert "ix_quotes_speaker_seen" not in indexes
-    finally:
-        reopened.close()
 
 
 def test_a_schema_2_archive_gets_the_delivery_progress_columns_on_next_start(
@@ -75,15 +84,11 @@ def test_a_schema_2_archive_gets_the_delivery_progress_columns_on_next_start(
         for column in ("parts_sent", "owner", "lease_until"):
             conn.execute(text(f"ALTER TABLE deliveries DROP COLUMN {column}"))
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         kept = reopened.delivery("discord:1", "s")
         assert kept is not None and kept.id == staged.id
         assert (kept.parts_sent, kept.owner, kept.lease_until) == (0, None, None)
         assert schema_version(reopened) == "5"
-    finally:
-        reopened.close()
 
 
 def test_a_schema_3_archive_gets_the_disputed_speakers_of_its_clusters_on_next_start(
@@ -101,15 +106,11 @@ def test_a_schema_3_archive_gets_the_disputed_speakers_of_its_clusters_on_next_s
     with store.transaction() as conn:  # back to what schema 3 had
         conn.execute(text("ALTER TABLE clusters DROP COLUMN disputed_speakers"))
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="3"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         # Worked out again from the stored printings, as the overlap engine names them.
         assert reopened.clusters(ids=["disputed"]) == [disputed]
         assert reopened.clusters(ids=["trust"]) == [agreed]
         assert schema_version(reopened) == "5"
-    finally:
-        reopened.close()
 
 
 def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_next_start(
@@ -130,9 +131,7 @@ def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_
             text("CREATE INDEX ix_quotes_speaker_seen ON quotes (speaker, seen, doc_id, start, id)")
         )
         conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="4"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         with reopened.engine.connect() as conn:
             rows = conn.execute(text("SELECT id, repeated FROM quotes")).all()
             marked: dict[str, bool] = {row.id: bool(row.repeated) for row in rows}
@@ -148,8 +147,6 @@ def test_a_schema_4_archive_gets_its_printings_of_repeated_statements_marked_on_
         ]
         indexes = {i["name"] for i in inspect(reopened.engine).get_indexes("quotes")}
         assert "ix_quotes_speaker_once" in indexes and "ix_quotes_speaker_seen" not in indexes
-    finally:
-        reopened.close()
 
 
 def test_a_word_index_without_speakers_is_rebuilt_with_them_on_next_start(
@@ -166,9 +163,7 @@ def test_a_word_index_without_speakers_is_rebuilt_with_them_on_next_start(
             )
         )
         conn.execute(text("INSERT INTO quote_words SELECT id, doc_id, text FROM quotes"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         with reopened.engine.connect() as conn:
             said = conn.execute(
                 text("SELECT quote_id FROM quote_words WHERE quote_words MATCH :q"),
@@ -179,8 +174,6 @@ def test_a_word_index_without_speakers_is_rebuilt_with_them_on_next_start(
             )
         assert len(reopened.search_quotes("mutual trust", limit=10)) == 2
         assert reopened.search_quotes("peskov", limit=10) == []  # text only, not speakers
-    finally:
-        reopened.close()
 
 
 def test_an_archive_made_before_the_word_index_gets_it_on_next_start(
@@ -191,13 +184,9 @@ def test_an_archive_made_before_the_word_index_gets_it_on_next_start(
     with store.transaction() as conn:
         conn.execute(text("DROP TABLE quote_words"))
         conn.execute(text("DROP TABLE document_words"))
-    store.close()
-    reopened = Store.open(url)
-    try:
+    with restarted(store, url) as reopened:
         assert len(reopened.search_quotes("mutual trust", limit=10)) == 2
         assert reopened.search_documents("osborn", limit=10) == [stored[0].id]
-    finally:
-        reopened.close()
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(url: str) -> None:
