@@ -117,10 +117,9 @@ def _on_topic(word: str, speaker: str, *, sqlite: bool) -> ColumnElement[bool]:
     once: a common word alone is in tens of thousands of quotes on a large archive."""
     if sqlite:
         phrase = search_index.match_expression(word)
-        if phrase is None:  # no letters or digits: nothing can be on that topic
+        in_text = search_index.spoken_expression(speaker, word)
+        if phrase is None or in_text is None:  # no letters or digits: nothing is on topic
             return false()
-        said = search_index.said_by_expression(speaker)
-        in_text = f"{said} AND text : {phrase}" if said else f"text : {phrase}"
         spoken = select(_quote_words.c.quote_id).where(_QUOTE_WORDS.match(in_text))
         titled = select(_document_words.c.doc_id).where(_document_words.c.title.match(phrase))
         return and_(

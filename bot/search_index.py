@@ -83,11 +83,15 @@ def match_expression(query: str, *, column: str | None = None) -> str | None:
     return f"{column} : {phrase}" if column else phrase
 
 
-def said_by_expression(speaker: str) -> str | None:
-    """The FTS5 query for quotes attributed to this name: a phrase, so longer names that
-    hold it match too, and the caller keeps the exact name."""
-    words = _WORD.findall(speaker)
-    return 'speaker : "' + " ".join(words) + '"' if words else None
+def spoken_expression(speaker: str, query: str) -> str | None:
+    """The FTS5 query for quotes attributed to this name whose text holds these words.
+    The name is a phrase, so longer names that hold it match too: the caller keeps the
+    exact name."""
+    in_text = match_expression(query, column="text")
+    name = _WORD.findall(speaker)
+    if in_text is None or not name:
+        return in_text
+    return 'speaker : "' + " ".join(name) + '" AND ' + in_text
 
 
 def quote_ids(conn: Connection, query: str, *, limit: int) -> list[str]:
