@@ -69,7 +69,7 @@ class WriteLock:
         """The write lock held and nothing written: reads made meanwhile (on other
         connections) all see one state, as no ingest can commit until this ends."""
         with self.engine.connect() as conn, conn.begin() as transaction:
-            conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=meta.c.value))
+            _lock(conn)
             yield
             transaction.rollback()
 
@@ -101,9 +101,7 @@ def add_write_lock_rows(conn: Connection) -> None:
 
 def _take_moment(conn: Connection, now: datetime) -> tuple[datetime, int]:
     """Take the write lock, then the next moment; returns it and the generation."""
-    # Writing first takes SQLite's database write lock (the transaction begins at this
-    # statement), or this row's lock on PostgreSQL, held until the transaction ends.
-    conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=meta.c.value))
+    _lock(conn)
     rows = conn.execute(
         select(meta.c.key, meta.c.value).where(meta.c.key.in_((_MOMENT, _GENERATION)))
     )
@@ -115,3 +113,10 @@ def _take_moment(conn: Connection, now: datetime) -> tuple[datetime, int]:
         moment = max(moment, datetime.fromisoformat(values[_MOMENT]) + timedelta(microseconds=1))
     conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=moment.isoformat()))
     return moment, int(values.get(_GENERATION) or 0)
+
+
+def _lock(conn: Connection) -> None:
+    """Take the archive's write lock until the transaction ends. Writing takes SQLite's
+    database write lock (the transaction begins at this statement), or this row's lock
+    on PostgreSQL; the row is written unchanged."""
+    conn.execute(update(meta).where(meta.c.key == _MOMENT).values(value=meta.c.value))
